@@ -1,0 +1,1 @@
+"""tap-okta: a Singer tap for Okta, built on the Meltano Singer SDK."""

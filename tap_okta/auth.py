@@ -1,0 +1,372 @@
+"""The two ways to authenticate to Okta, one Authenticator subclass each.
+
+- ``OktaApiKeyAuthenticator``: an API token, sent as ``Authorization: SSWS``.
+- ``OktaServiceAppAuthenticator``: an OAuth 2.0 service app. Okta's flow is
+  ``client_credentials`` with a ``private_key_jwt`` client assertion, which the
+  SDK's ``OAuthJWTAuthenticator`` does not send (it uses the JWT-bearer
+  grant), so this subclasses ``OAuthAuthenticator``. One token serves the whole
+  run and is renewed ahead of expiry. Apps that require DPoP get DPoP-bound
+  tokens and a proof on every call.
+
+Both refuse to sign a request for any origin other than the org's: this is
+the last gate that keeps credentials with Okta, whatever URL reaches it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import logging
+import time
+import typing as t
+import uuid
+from urllib.parse import urlsplit, urlunsplit
+
+import jwt
+import requests
+from cryptography.hazmat.primitives.asymmetric import ec
+from jwt.algorithms import ECAlgorithm
+from singer_sdk.authenticators import APIKeyAuthenticator, OAuthAuthenticator
+
+from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError
+from tap_okta.redact import register_secret
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
+
+if t.TYPE_CHECKING:
+    from tap_okta.keys import SigningKey
+    from tap_okta.ratelimit import RateLimiter, ServerClock
+    from tap_okta.settings import OrgURL
+
+logger = logging.getLogger("tap-okta")
+
+JWT_BEARER = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+TOKEN_BUCKET = "/oauth2/v1/token"  # noqa: S105 (a path)
+# Okta rejects assertions valid for more than an hour; a few minutes is plenty.
+ASSERTION_LIFETIME_SECONDS = 300
+# Renew this long before expiry (capped to a tenth of short lifetimes).
+RENEWAL_MARGIN_SECONDS = 300.0
+
+
+def origin_of(url: str | None) -> str:
+    parts = urlsplit(url or "")
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def ensure_org_origin(url: str | None, org: OrgURL) -> None:
+    """Refuse to attach credentials to a request for another origin."""
+    if origin_of(url) != org.origin.lower():
+        raise UnsafeURLError(
+            f"Refusing to send Okta credentials to {origin_of(url) or 'an empty URL'}: "
+            f"only the org's own origin {org.origin} receives them. A link or redirect "
+            "from Okta pointed elsewhere; check org_url and any proxy in between."
+        )
+
+
+class OktaApiKeyAuthenticator(APIKeyAuthenticator):
+    """``Authorization: SSWS <api_key>`` on every request to the org."""
+
+    method = "api_key"
+
+    def __init__(self, *, api_key: str, org: OrgURL) -> None:
+        register_secret(api_key)
+        super().__init__(key="Authorization", value=f"SSWS {api_key}", location="header")
+        self._org = org
+        self.tokens_issued = 0
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        ensure_org_origin(request.url, self._org)
+        return super().authenticate_request(request)
+
+    def invalidate(self) -> None:
+        """API tokens cannot be renewed; a rejected one is a configuration error."""
+
+    def observe(self, response: requests.Response) -> None:
+        """Nothing to learn from responses for API tokens."""
+
+
+class DPoPProver:
+    """Signs DPoP proofs (RFC 9449) with a key that lives only for this run."""
+
+    def __init__(self, clock: ServerClock) -> None:
+        self._key = ec.generate_private_key(ec.SECP256R1())
+        self._jwk = json.loads(ECAlgorithm.to_jwk(self._key.public_key()))
+        self._clock = clock
+        self.nonce: str | None = None
+
+    def proof(self, method: str, url: str, access_token: str | None = None) -> str:
+        parts = urlsplit(url)
+        claims: dict[str, t.Any] = {
+            "htm": method.upper(),
+            "htu": urlunsplit((parts.scheme, parts.netloc, parts.path, "", "")),
+            "iat": int(self._clock.now()),
+            "jti": uuid.uuid4().hex,
+        }
+        if self.nonce:
+            claims["nonce"] = self.nonce
+        if access_token:
+            digest = hashlib.sha256(access_token.encode()).digest()
+            claims["ath"] = base64.urlsafe_b64encode(digest).rstrip(b"=").decode()
+        return jwt.encode(
+            claims, self._key, algorithm="ES256", headers={"typ": "dpop+jwt", "jwk": self._jwk}
+        )
+
+
+class OktaServiceAppAuthenticator(OAuthAuthenticator):
+    """OAuth 2.0 client credentials with a private-key-signed client assertion."""
+
+    method = "service_app"
+
+    def __init__(
+        self,
+        *,
+        org: OrgURL,
+        client_id: str,
+        key_id: str,
+        signing_key: SigningKey,
+        scopes: t.Sequence[str],
+        rate_limiter: RateLimiter,
+        timeout: float,
+        backoff: Backoff | None = None,
+    ) -> None:
+        super().__init__(
+            auth_endpoint=org.token_url,
+            oauth_scopes=" ".join(scopes),
+            client_id=client_id,
+        )
+        self._org = org
+        self._key_id = key_id
+        self._signing_key = signing_key
+        self._limiter = rate_limiter
+        self._clock = rate_limiter.server_clock
+        self._timeout = timeout
+        self._backoff = backoff or Backoff()
+        # Token requests must not go through the API session: its auth hook is
+        # this very authenticator.
+        self._session = requests.Session()
+        self._expires_at = 0.0  # monotonic
+        self._token_type = "Bearer"  # noqa: S105 (a scheme)
+        self._dpop: DPoPProver | None = None
+        self.tokens_issued = 0
+
+    # --- the token request -------------------------------------------------
+
+    @property
+    def oauth_request_body(self) -> dict[str, t.Any]:
+        return {
+            "grant_type": "client_credentials",
+            "scope": self.oauth_scopes,
+            "client_assertion_type": JWT_BEARER,
+            "client_assertion": self._client_assertion(),
+        }
+
+    def _client_assertion(self) -> str:
+        # Okta's clock decides iat/exp validity, so sign with its time.
+        now = int(self._clock.now())
+        claims = {
+            "iss": self.client_id,
+            "sub": self.client_id,
+            "aud": self._org.token_url,
+            "iat": now,
+            "exp": now + ASSERTION_LIFETIME_SECONDS,
+            "jti": uuid.uuid4().hex,
+        }
+        assertion = jwt.encode(
+            claims,
+            self._signing_key.key,
+            algorithm=self._signing_key.algorithm,
+            headers={"kid": self._key_id},
+        )
+        register_secret(assertion)
+        return assertion
+
+    def is_token_valid(self) -> bool:
+        if not self.access_token or self.expires_in is None:
+            return False
+        margin = min(RENEWAL_MARGIN_SECONDS, self.expires_in / 10)
+        return time.monotonic() < self._expires_at - margin
+
+    def invalidate(self) -> None:
+        """Forget the token so the next request fetches a fresh one."""
+        self._expires_at = 0.0
+
+    def update_access_token(self) -> None:
+        """Fetch a token, riding through 5xx, 429 and network faults."""
+        scopes = self.oauth_scopes or ""
+        logger.info("Requesting an OAuth access token for scopes: %s", scopes)
+        failures = 0
+        nonce_retries = 0
+        clock_retry_done = False
+        while True:
+            self._limiter.before_request(TOKEN_BUCKET)
+            headers = {"Accept": "application/json"}
+            if self._dpop:
+                headers["DPoP"] = self._dpop.proof("POST", self._org.token_url)
+            try:
+                response = self._session.post(
+                    self._org.token_url,
+                    data=self.oauth_request_body,
+                    headers=headers,
+                    timeout=self._timeout,
+                    allow_redirects=False,
+                )
+                body = _json_object(response)
+            except TRANSIENT_ERRORS as exc:
+                failures += 1
+                self._back_off(failures, describe_transient(exc), reached=not never_reached(exc))
+                continue
+            self._clock.observe(response)
+            self._limiter.observe(TOKEN_BUCKET, response)
+            error = str(body.get("error") or "") if body is not None else ""
+            if response.status_code == 429:
+                self._limiter.after_429(TOKEN_BUCKET, response, attempt=failures + 1)
+                continue
+            if response.status_code >= 500 or body is None:
+                failures += 1
+                what = (
+                    f"HTTP {response.status_code}"
+                    if body is not None
+                    else f"a non-JSON answer (HTTP {response.status_code})"
+                )
+                self._back_off(failures, what, reached=True)
+                continue
+            if response.ok and body.get("access_token"):
+                self._accept_token(body)
+                return
+            if error == "use_dpop_nonce" and self._dpop and nonce_retries < 2:
+                nonce_retries += 1
+                self._dpop.nonce = response.headers.get("DPoP-Nonce")
+                continue
+            if error == "invalid_dpop_proof" and self._dpop is None:
+                logger.info("The service app requires DPoP; switching to DPoP-bound access tokens.")
+                self._dpop = DPoPProver(self._clock)
+                continue
+            description = str(body.get("error_description") or "")
+            if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
+                # The assertion is re-signed with Okta's clock, now known from Date.
+                clock_retry_done = True
+                continue
+            raise self._token_error(response.status_code, error, description)
+
+    def _back_off(self, failures: int, what: str, *, reached: bool) -> None:
+        if self._backoff.exhausted(failures) or (not reached and failures >= 2):
+            hint = (
+                "check org_url and the network (proxy, firewall, DNS)"
+                if not reached
+                else "Okta may be degraded; re-run later (the run resumes from its state)"
+            )
+            raise OktaUnavailableError(
+                f"Could not get an access token from {self._org.token_url}: {what} "
+                f"after {failures} attempts; {hint}."
+            )
+        delay = self._backoff.delay(failures)
+        logger.warning(
+            "Token request failed (%s); retrying in %.1f s (attempt %d of %d).",
+            what,
+            delay,
+            failures + 1,
+            self._backoff.max_attempts,
+        )
+        self._backoff.sleep(delay)
+
+    def _accept_token(self, body: dict[str, t.Any]) -> None:
+        token = str(body["access_token"])
+        register_secret(token)
+        self.access_token = token
+        self.expires_in = int(body.get("expires_in") or 3600)
+        self._expires_at = time.monotonic() + self.expires_in
+        self._token_type = str(body.get("token_type") or "Bearer")
+        self.tokens_issued += 1
+        logger.info(
+            "Got a %s access token valid for %d s (scopes: %s).",
+            self._token_type,
+            self.expires_in,
+            body.get("scope", self.oauth_scopes),
+        )
+
+    def _token_error(self, status: int, error: str, description: str) -> OktaAuthError:
+        detail = f"{error}: {description}" if description else error or f"HTTP {status}"
+        if error == "invalid_scope":
+            return OktaAuthError(
+                f"Okta refused the scopes {self.oauth_scopes} ({detail}): grant each of them "
+                "to the service app (Okta Admin Console > Applications > your app > Okta "
+                "API Scopes), or deselect the streams that need them, or set scopes."
+            )
+        if error == "invalid_client":
+            return OktaAuthError(
+                f"Okta rejected the service app's credentials ({detail}): "
+                f"{_invalid_client_hint(description)}"
+            )
+        if error == "invalid_dpop_proof":
+            return OktaAuthError(
+                f"Okta rejected the DPoP proof ({detail}): check the machine clock; as a "
+                "workaround turn off 'Require Demonstrating Proof of Possession (DPoP)' "
+                "in the service app's General settings."
+            )
+        return OktaAuthError(
+            f"Okta refused the access token request ({detail}): the service app must be "
+            "an API Services app using 'Public key / Private key' client authentication, "
+            "with client_id, key_id and private_key from that app."
+        )
+
+    # --- signing API requests ---------------------------------------------
+
+    def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        ensure_org_origin(request.url, self._org)
+        if not self.is_token_valid():
+            self.update_access_token()
+        token = self.access_token or ""
+        if self._token_type.lower() == "dpop" and self._dpop:
+            request.headers["Authorization"] = f"DPoP {token}"
+            request.headers["DPoP"] = self._dpop.proof(
+                request.method or "GET", request.url or "", access_token=token
+            )
+        else:
+            request.headers["Authorization"] = f"Bearer {token}"
+        return request
+
+    def observe(self, response: requests.Response) -> None:
+        """Keep the resource server's DPoP nonce for the next proof."""
+        nonce = response.headers.get("DPoP-Nonce")
+        if nonce and self._dpop:
+            self._dpop.nonce = nonce
+
+
+def _json_object(response: requests.Response) -> dict[str, t.Any] | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _clock_related(description: str) -> bool:
+    text = description.lower()
+    return "expired" in text or "future" in text or "issued" in text
+
+
+def _invalid_client_hint(description: str) -> str:
+    text = description.lower()
+    if "kid" in text:
+        return (
+            "key_id does not match any public key of the app; copy the Key ID (KID) "
+            "shown under the app's Public Keys."
+        )
+    if "signature" in text and "algorithm" not in text:
+        return (
+            "private_key does not match the public key registered under key_id; use the "
+            "private key generated together with that Key ID."
+        )
+    if "audience" in text:
+        return "org_url must be the org's API URL (https://NAME.okta.com)."
+    if "expired" in text or "future" in text:
+        return "the machine's clock is far off; sync it (NTP) and re-run."
+    if "private_key_jwt" in text:
+        return (
+            "set the app's client authentication to 'Public key / Private key' in its "
+            "General settings."
+        )
+    return (
+        "check client_id (the app's Client ID), key_id (its Key ID) and that private_key "
+        "is the key registered for that Key ID, and that the app is active."
+    )

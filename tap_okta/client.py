@@ -1,0 +1,380 @@
+"""``OktaStream``: the org URL, paging, rate limits, retries and errors.
+
+One request's path through this module:
+``get_http_request`` (first page from the stream's params, later pages from
+Okta's ``next`` link) -> ``request_decorator`` (pace the bucket, retry
+faults, wait out 429s, renew a rejected OAuth token once) -> the SDK signs
+and sends it -> ``validate_response`` (bookkeeping, then Okta error -> clear
+exception) -> ``parse_response`` -> ``OktaLinkPaginator`` follows ``next``
+on the org's own origin only.
+"""
+
+from __future__ import annotations
+
+import decimal
+import functools
+import json
+import logging
+import typing as t
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
+
+import requests
+from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.pagination import BaseHATEOASPaginator
+from singer_sdk.streams import RESTStream
+
+from tap_okta.auth import OktaApiKeyAuthenticator, OktaServiceAppAuthenticator
+from tap_okta.errors import (
+    OktaAPIError,
+    OktaTapError,
+    OktaUnavailableError,
+    TokenExpiredError,
+    UnsafeURLError,
+    api_error_for,
+    okta_error_body,
+    summarize_okta_error,
+    www_authenticate_params,
+)
+from tap_okta.ratelimit import RateLimiter, ServerClock
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
+from tap_okta.settings import API_KEY
+
+if t.TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
+    from urllib.parse import SplitResult
+
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+    from tap_okta.settings import OktaSettings, OrgURL
+
+logger = logging.getLogger("tap-okta")
+
+Authenticator: t.TypeAlias = OktaApiKeyAuthenticator | OktaServiceAppAuthenticator
+
+
+class RateLimitedError(RetriableAPIError):
+    """A 429: wait until the bucket resets, not an exponential backoff."""
+
+    def __init__(self, message: str, response: requests.Response) -> None:
+        super().__init__(message, response)
+        self.okta_response = response
+
+
+class TransientResponseError(RetriableAPIError):
+    """A 5xx or an unreadable body: retry with backoff."""
+
+    def __init__(self, what: str, response: requests.Response) -> None:
+        super().__init__(what, response)
+        self.what = what
+
+
+RETRYABLE: tuple[type[BaseException], ...] = (TransientResponseError, *TRANSIENT_ERRORS)
+
+
+class RenewAuthError(TokenExpiredError):
+    """401 on an OAuth call: renew the token (or take the DPoP nonce) and retry once."""
+
+    def __init__(self, response: requests.Response, *, renew: bool) -> None:
+        super().__init__("OAuth token rejected", response)
+        self.okta_response = response
+        self.renew = renew
+
+
+@dataclass
+class OktaConnection:
+    """Everything the streams of one run share: one session, one token, one clock."""
+
+    settings: OktaSettings
+    authenticator: Authenticator
+    rate_limiter: RateLimiter
+    session: requests.Session = field(default_factory=requests.Session)
+    backoff: Backoff = field(default_factory=Backoff)
+    requests_by_bucket: Counter[str] = field(default_factory=Counter)
+    reached_org: bool = False
+
+    @classmethod
+    def open(cls, settings: OktaSettings, scopes: t.Sequence[str]) -> OktaConnection:
+        clock = ServerClock()
+        limiter = RateLimiter(
+            share=settings.rate_limit_share,
+            max_wait=settings.rate_limit_max_wait,
+            server_clock=clock,
+        )
+        authenticator: Authenticator
+        if settings.auth_method == API_KEY:
+            authenticator = OktaApiKeyAuthenticator(
+                api_key=settings.api_key or "", org=settings.org
+            )
+        else:
+            assert settings.client_id and settings.key_id and settings.signing_key
+            authenticator = OktaServiceAppAuthenticator(
+                org=settings.org,
+                client_id=settings.client_id,
+                key_id=settings.key_id,
+                signing_key=settings.signing_key,
+                scopes=scopes,
+                rate_limiter=limiter,
+                timeout=settings.request_timeout,
+            )
+        return cls(settings=settings, authenticator=authenticator, rate_limiter=limiter)
+
+    def observe(self, bucket: str, response: requests.Response) -> None:
+        """Bookkeeping every response feeds, before anything judges it."""
+        self.requests_by_bucket[bucket] += 1
+        self.rate_limiter.server_clock.observe(response)
+        self.rate_limiter.observe(bucket, response)
+        self.authenticator.observe(response)
+
+
+class OktaLinkPaginator(BaseHATEOASPaginator):
+    """Follow ``Link: <…>; rel="next"`` within the org's origin only."""
+
+    def __init__(self, org: OrgURL, stream_name: str) -> None:
+        super().__init__()
+        self._org = org
+        self._stream_name = stream_name
+
+    def get_next_url(self, response: requests.Response) -> str | None:
+        url = response.links.get("next", {}).get("url")
+        return resolve_org_link(url, self._org, self._stream_name) if url else None
+
+
+def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
+    """An Okta link made absolute on the org; admin-host links moved to the API host."""
+    parts = urlsplit(urljoin(org.origin + "/", url))
+    host = (parts.hostname or "").lower()
+    if org.admin_host and host == org.admin_host and parts.scheme == org.scheme:
+        # Okta sometimes links its own -admin twin; it is the same org.
+        parts = parts._replace(netloc=urlsplit(org.origin).netloc)
+    origin = f"{parts.scheme}://{parts.netloc}".lower()
+    if origin != org.origin.lower():
+        raise UnsafeURLError(
+            f"Okta's next-page link for stream '{stream_name}' points at {origin}, not at "
+            f"the org {org.origin}: refusing to follow it (credentials only go to the "
+            "org). Check org_url and any proxy that rewrites Okta's responses."
+        )
+    return urlunsplit(parts)
+
+
+def with_limit(url: str, limit: int) -> str:
+    parts = urlsplit(url)
+    query = parse_qs(parts.query, keep_blank_values=True)
+    query["limit"] = [str(limit)]
+    return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
+
+
+class OktaStream(RESTStream["SplitResult"]):
+    """Base class: every Okta list endpoint pages, limits and fails the same way."""
+
+    #: Largest page Okta serves (and recommends) for this endpoint.
+    page_size: t.ClassVar[int] = 200
+    #: OAuth scope Okta requires to read this stream.
+    oauth_scope: t.ClassVar[str]
+    # A redirect would carry credentials elsewhere: treat it as an error.
+    allow_redirects = False
+    # Frequent STATE keeps a killed run's re-work small; state is consistent
+    # after every record (see bookmarks).
+    STATE_MSG_FREQUENCY = 1000
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._page_limit = self.page_size
+        self._bodies: dict[int, t.Any] = {}
+
+    @cached_property
+    def okta(self) -> OktaConnection:
+        return t.cast("t.Any", self._tap).connection  # type: ignore[no-any-return]
+
+    @property
+    def url_base(self) -> str:
+        return self.okta.settings.org.origin
+
+    @property
+    def authenticator(self) -> Authenticator:
+        return self.okta.authenticator
+
+    @property
+    def requests_session(self) -> requests.Session:
+        # One session (keep-alive pool) for all streams of the run.
+        return self.okta.session
+
+    @property
+    def timeout(self) -> int:
+        return int(self.okta.settings.request_timeout)
+
+    @property
+    def user_agent(self) -> str:
+        return str(self.config.get("user_agent") or "tap-okta (Meltano Singer SDK)")
+
+    # --- requests ------------------------------------------------------------
+
+    def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        try:
+            yield from super().request_records(context)
+        except OktaTapError:
+            # State always matches what was written (see bookmarks): save it, so
+            # a re-run resumes here rather than at the last periodic STATE.
+            self._tap.state_writer.write_state(self.tap_state)
+            raise
+
+    def get_new_paginator(self) -> OktaLinkPaginator:
+        return OktaLinkPaginator(self.okta.settings.org, self.name)
+
+    def get_url_params(
+        self, context: Context | None, next_page_token: SplitResult | None
+    ) -> dict[str, t.Any]:
+        """Query of the first page; later pages use Okta's ``next`` link as is."""
+        if next_page_token is not None:
+            params: dict[str, t.Any] = parse_qs(next_page_token.query, keep_blank_values=True)
+            params["limit"] = self._page_limit
+            return params
+        return {"limit": self._page_limit, **self.first_page_params(context)}
+
+    def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
+        """Filters and sorting of the first page (none by default)."""
+        return {}
+
+    def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if page.next_page_token is not None:
+            token = page.next_page_token
+            request.url = urlunsplit((token.scheme, token.netloc, token.path, "", ""))
+        return request
+
+    def request_decorator(self, func: Callable[..., requests.Response]) -> t.Any:
+        """Pacing and retries; replaces the SDK's fixed backoff, which ignores 429 resets."""
+
+        @functools.wraps(func)
+        def send(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
+            failures = throttles = 0
+            renewed = False
+            while True:
+                self.okta.rate_limiter.before_request(self.path or "")
+                try:
+                    response = func(prepared_request, context)
+                except RateLimitedError as exc:
+                    throttles += 1
+                    self.okta.rate_limiter.after_429(self.path or "", exc.okta_response, throttles)
+                    continue
+                except RenewAuthError as exc:
+                    if renewed:
+                        raise api_error_for(
+                            exc.okta_response,
+                            stream=self.name,
+                            auth_method=self.okta.settings.auth_method,
+                        ) from None
+                    renewed = True
+                    if exc.renew:
+                        logger.info("Okta rejected the access token; fetching a new one.")
+                        self.authenticator.invalidate()
+                    continue
+                except RETRYABLE as exc:
+                    failures += 1
+                    self._back_off(prepared_request, exc, failures)
+                    continue
+                self.okta.reached_org = True
+                return response
+
+        return send
+
+    def _back_off(
+        self, prepared_request: requests.PreparedRequest, exc: BaseException, failures: int
+    ) -> None:
+        what = exc.what if isinstance(exc, TransientResponseError) else describe_transient(exc)
+        path = urlsplit(prepared_request.url or "").path
+        unreachable = not self.okta.reached_org and never_reached(exc)
+        backoff = self.okta.backoff
+        if backoff.exhausted(failures) or (unreachable and failures >= 2):
+            if unreachable:
+                raise OktaUnavailableError(
+                    f"Cannot reach the Okta org at {self.okta.settings.org.origin} ({what}): "
+                    "check org_url (TAP_OKTA_ORG_URL) and the network, proxy or firewall."
+                ) from None
+            raise OktaUnavailableError(
+                f"Okta kept failing for stream '{self.name}' on {path}: {what}, "
+                f"{failures} attempts in a row. Re-run later: the run resumes from "
+                "its last saved state."
+            ) from None
+        if self._shrink_page_on_timeout(exc, prepared_request):
+            what += f"; retrying with limit={self._page_limit}"
+        delay = backoff.delay(failures)
+        logger.warning(
+            "Stream '%s': %s on %s; retrying in %.1f s (attempt %d of %d).",
+            self.name,
+            what,
+            path,
+            delay,
+            failures + 1,
+            backoff.max_attempts,
+        )
+        backoff.sleep(delay)
+
+    def _shrink_page_on_timeout(
+        self, exc: BaseException, prepared_request: requests.PreparedRequest
+    ) -> bool:
+        """E0000009 is Okta's query timeout: a smaller page is the documented cure."""
+        response = getattr(exc, "response", None)
+        if response is None or okta_error_body(response).get("errorCode") != "E0000009":
+            return False
+        smaller = max(self._page_limit // 2, min(self.page_size, 20))
+        if smaller >= self._page_limit:
+            return False
+        self._page_limit = smaller
+        prepared_request.prepare_url(with_limit(prepared_request.url or "", smaller), None)
+        return True
+
+    # --- responses -----------------------------------------------------------
+
+    def validate_response(self, response: requests.Response) -> None:
+        self.okta.observe(self.path or "", response)
+        status = response.status_code
+        if status == 429:
+            raise RateLimitedError(summarize_okta_error(response), response)
+        if status == 401 and self.okta.settings.auth_method != API_KEY:
+            challenge = www_authenticate_params(response).get("error")
+            if challenge == "use_dpop_nonce":
+                raise RenewAuthError(response, renew=False)
+            if (
+                challenge in {None, "invalid_token"}
+                or okta_error_body(response).get("errorCode") == "E0000011"
+            ):
+                raise RenewAuthError(response, renew=True)
+        if status >= 500:
+            raise TransientResponseError(
+                f"Okta answered HTTP {status} ({summarize_okta_error(response)})", response
+            )
+        if status >= 300:
+            raise api_error_for(
+                response, stream=self.name, auth_method=self.okta.settings.auth_method
+            )
+        self._bodies[id(response)] = self._json_body(response)
+
+    def _json_body(self, response: requests.Response) -> t.Any:
+        content_type = response.headers.get("Content-Type", "")
+        if "json" not in content_type.lower():
+            raise TransientResponseError(
+                f"Okta answered with {content_type or 'no content type'} instead of JSON "
+                "(a login page or proxy in between? org_url must be https://NAME.okta.com)",
+                response,
+            )
+        try:
+            return json.loads(response.content, parse_float=decimal.Decimal)
+        except ValueError:
+            raise TransientResponseError(
+                "Okta's answer was not valid JSON (truncated or mangled in transit)", response
+            ) from None
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        body = self._bodies.pop(id(response), None)
+        if body is None:
+            body = self._json_body(response)
+        if not isinstance(body, list):
+            raise OktaAPIError(
+                f"Okta answered {urlsplit(response.url).path} for stream '{self.name}' with "
+                f"a JSON {type(body).__name__} where a list was expected: check org_url."
+            )
+        yield from body

@@ -1,0 +1,189 @@
+"""Okta rate limits: pace requests per bucket and wait out 429s.
+
+Okta reports a bucket's state on every response (``X-Rate-Limit-Limit``,
+``-Remaining``, ``-Reset``). Buckets are small and shared with every other
+integration of the org, so the tap spends at most ``share`` of each one and
+then waits for the window to reset. Reset times are compared with the
+response's ``Date`` header, not the local clock, so a skewed clock neither
+triggers early retries nor long sleeps.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import logging
+import math
+import random
+import time
+import typing as t
+from collections import deque
+from dataclasses import dataclass
+
+from tap_okta.errors import OktaUnavailableError
+
+if t.TYPE_CHECKING:
+    import requests
+
+logger = logging.getLogger("tap-okta")
+
+# A reset further away than this is a broken header, not a real window
+# (Okta's windows are about a minute); waiting longer than this would stall.
+_MAX_RESET_SECONDS = 300.0
+# Jitter after a reset so a queue of clients does not stampede the new window.
+_RESET_JITTER_SECONDS = 0.25
+
+
+def _header_ints(response: requests.Response, name: str) -> list[int]:
+    # urllib3 joins repeated header lines with ", "; Okta can send a header twice.
+    raw = response.headers.get(name)
+    values = []
+    for part in (raw or "").split(","):
+        try:
+            values.append(int(float(part.strip())))
+        except ValueError:
+            continue
+    return values
+
+
+class ServerClock:
+    """Okta's current time, estimated from the ``Date`` headers it sends.
+
+    ``Date`` has whole-second resolution and arrives after network latency, so
+    each sample (Date minus local time at receipt) is at or below the true
+    offset; the largest recent sample is the closest estimate that is never
+    ahead of Okta. Waiting on this clock is never early and never far too long,
+    whatever the local clock says. Recent samples only: the local clock may be
+    corrected mid-run.
+    """
+
+    def __init__(self, wall: t.Callable[[], float] = time.time, samples: int = 20) -> None:
+        self._wall = wall
+        self._offsets: deque[float] = deque(maxlen=samples)
+
+    def observe(self, response: requests.Response) -> None:
+        date = response.headers.get("Date")
+        if not date:
+            return
+        try:
+            server_time = email.utils.parsedate_to_datetime(date).timestamp()
+        except (TypeError, ValueError, IndexError):
+            return
+        self._offsets.append(server_time - self._wall())
+
+    @property
+    def offset(self) -> float:
+        return max(self._offsets) if self._offsets else 0.0
+
+    def now(self) -> float:
+        return self._wall() + self.offset
+
+    def now_datetime(self) -> dt.datetime:
+        return dt.datetime.fromtimestamp(self.now(), tz=dt.timezone.utc)
+
+    def seconds_until_reset(self, response: requests.Response) -> float | None:
+        """Seconds until ``X-Rate-Limit-Reset``, on Okta's clock."""
+        resets = _header_ints(response, "X-Rate-Limit-Reset")
+        if not resets:
+            return None
+        return min(max(min(resets) - self.now(), 0.0), _MAX_RESET_SECONDS)
+
+
+@dataclass
+class BucketState:
+    limit: int
+    remaining: int
+    reset_at: float  # on the local monotonic clock
+
+
+class RateLimiter:
+    """Per-bucket bookkeeping shared by every stream of one run."""
+
+    def __init__(
+        self,
+        *,
+        share: float,
+        max_wait: float,
+        server_clock: ServerClock,
+        sleep: t.Callable[[float], None] = time.sleep,
+        clock: t.Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.share = share
+        self.max_wait = max_wait
+        self._sleep = sleep
+        self._clock = clock
+        self.server_clock = server_clock
+        self._rng = rng or random.Random()
+        self._buckets: dict[str, BucketState] = {}
+        self.throttled_seconds = 0.0  # waits in 429s, counted against max_wait
+        self.paced_seconds = 0.0  # planned waits to stay within share
+        self.rate_limited_responses = 0
+
+    def observe(self, bucket: str, response: requests.Response) -> None:
+        """Record a bucket's state from any response that carries the headers."""
+        limits = _header_ints(response, "X-Rate-Limit-Limit")
+        remaining = _header_ints(response, "X-Rate-Limit-Remaining")
+        wait = self.server_clock.seconds_until_reset(response)
+        if not limits or not remaining or wait is None or min(limits) <= 0:
+            return  # the concurrency-limit 429 reports 0/0: not a bucket state
+        self._buckets[bucket] = BucketState(
+            limit=min(limits),
+            remaining=min(remaining),
+            reset_at=self._clock() + wait,
+        )
+
+    def before_request(self, bucket: str) -> None:
+        """Wait for the bucket to reset once this run has used its share."""
+        state = self._buckets.get(bucket)
+        if state is None:
+            return
+        allowed = max(1, math.floor(state.limit * self.share))
+        used = state.limit - state.remaining
+        wait = state.reset_at - self._clock()
+        if used < allowed or wait <= 0:
+            return
+        wait += self._rng.uniform(0, _RESET_JITTER_SECONDS)
+        logger.info(
+            "Rate limit: %s has used %d of %d requests in this window (this run may use "
+            "%d, rate_limit_share=%s); waiting %.1f s for the window to reset.",
+            bucket,
+            used,
+            state.limit,
+            allowed,
+            self.share,
+            wait,
+        )
+        self._sleep(wait)
+        self.paced_seconds += wait
+        del self._buckets[bucket]
+
+    def after_429(self, bucket: str, response: requests.Response, attempt: int) -> None:
+        """Wait out a 429 until the reset Okta announced; enforce the wait budget."""
+        self.rate_limited_responses += 1
+        limits = _header_ints(response, "X-Rate-Limit-Limit")
+        concurrency = bool(limits) and min(limits) == 0
+        wait = self.server_clock.seconds_until_reset(response)
+        if wait is None or wait <= 0 or concurrency:
+            # No usable reset (or the concurrency limit's estimate): back off
+            # briefly and increasingly instead of hammering the org.
+            wait = max(wait or 0.0, min(2.0 ** (attempt - 1), 30.0))
+        wait += self._rng.uniform(0.05, _RESET_JITTER_SECONDS)
+        if self.throttled_seconds + wait > self.max_wait:
+            raise OktaUnavailableError(
+                f"Okta kept answering 429 (too many requests) for {bucket}: waited "
+                f"{self.throttled_seconds:.0f} s in total, past rate_limit_max_wait="
+                f"{self.max_wait:.0f}. Other integrations may be draining the same "
+                "bucket: run later, lower their load, or raise rate_limit_max_wait; "
+                "re-running resumes from the saved state."
+            )
+        kind = "concurrent-request limit" if concurrency else "rate limit"
+        logger.info(
+            "Rate limit: Okta answered 429 (%s) for %s; waiting %.1f s before retrying.",
+            kind,
+            bucket,
+            wait,
+        )
+        self._sleep(wait)
+        self.throttled_seconds += wait
+        self._buckets.pop(bucket, None)

@@ -1,0 +1,220 @@
+"""JSON schemas of the Okta objects, built from Okta's documented fields.
+
+Okta sends many fields as null and adds new ones over time, so every
+property is nullable and nested objects are open (``additionalProperties``):
+custom profile attributes, app settings and log details reach the output
+instead of being dropped.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+# Objects whose shape varies by org, app or event: keep them open and untyped.
+OPEN_OBJECT = th.ObjectType(additional_properties=True)
+LINKS = th.Property("_links", OPEN_OBJECT)
+EMBEDDED = th.Property("_embedded", OPEN_OBJECT)
+
+
+def _strings(*names: str) -> list[th.Property[str]]:
+    return [th.Property(name, th.StringType) for name in names]
+
+
+def _timestamps(*names: str) -> list[th.Property[str]]:
+    return [th.Property(name, th.DateTimeType) for name in names]
+
+
+# Okta's base user profile; custom attributes pass through (open object).
+USER_PROFILE = th.ObjectType(
+    *_strings(
+        "login",
+        "email",
+        "secondEmail",
+        "firstName",
+        "lastName",
+        "middleName",
+        "honorificPrefix",
+        "honorificSuffix",
+        "title",
+        "displayName",
+        "nickName",
+        "profileUrl",
+        "primaryPhone",
+        "mobilePhone",
+        "streetAddress",
+        "city",
+        "state",
+        "zipCode",
+        "countryCode",
+        "postalAddress",
+        "preferredLanguage",
+        "locale",
+        "timezone",
+        "userType",
+        "employeeNumber",
+        "costCenter",
+        "organization",
+        "division",
+        "department",
+        "managerId",
+        "manager",
+    ),
+    additional_properties=True,
+)
+
+USER_CREDENTIALS = th.ObjectType(
+    th.Property("password", OPEN_OBJECT),
+    th.Property("recovery_question", th.ObjectType(th.Property("question", th.StringType))),
+    th.Property(
+        "provider",
+        th.ObjectType(th.Property("type", th.StringType), th.Property("name", th.StringType)),
+    ),
+    th.Property(
+        "emails",
+        th.ArrayType(th.ObjectType(*_strings("value", "status", "type"))),
+    ),
+)
+
+USER = th.PropertiesList(
+    th.Property("id", th.StringType, required=True),
+    th.Property("status", th.StringType),
+    th.Property("transitioningToStatus", th.StringType),
+    *_timestamps(
+        "created", "activated", "statusChanged", "lastLogin", "lastUpdated", "passwordChanged"
+    ),
+    th.Property("type", th.ObjectType(th.Property("id", th.StringType))),
+    th.Property("realmId", th.StringType),
+    th.Property("profile", USER_PROFILE),
+    th.Property("credentials", USER_CREDENTIALS),
+    LINKS,
+    EMBEDDED,
+)
+
+GROUP = th.PropertiesList(
+    th.Property("id", th.StringType, required=True),
+    *_timestamps("created", "lastUpdated", "lastMembershipUpdated"),
+    th.Property(
+        "lastChanged",
+        th.DateTimeType,
+        description=(
+            "Computed by tap-okta: the later of lastUpdated and lastMembershipUpdated. "
+            "The replication key, so membership changes re-emit the group."
+        ),
+    ),
+    th.Property("objectClass", th.ArrayType(th.StringType)),
+    th.Property("type", th.StringType),
+    th.Property(
+        "profile",
+        th.ObjectType(*_strings("name", "description"), additional_properties=True),
+    ),
+    th.Property("source", th.ObjectType(th.Property("id", th.StringType))),
+    LINKS,
+    EMBEDDED,
+)
+
+APP = th.PropertiesList(
+    th.Property("id", th.StringType, required=True),
+    *_strings("orn", "name", "label", "status", "signOnMode"),
+    *_timestamps("created", "lastUpdated"),
+    th.Property(
+        "accessibility",
+        th.ObjectType(
+            th.Property("selfService", th.BooleanType),
+            th.Property("errorRedirectUrl", th.StringType),
+            th.Property("loginRedirectUrl", th.StringType),
+        ),
+    ),
+    th.Property(
+        "visibility",
+        th.ObjectType(
+            th.Property("autoLaunch", th.BooleanType),
+            th.Property("autoSubmitToolbar", th.BooleanType),
+            th.Property("hide", OPEN_OBJECT),
+            th.Property("appLinks", OPEN_OBJECT),
+        ),
+    ),
+    th.Property("features", th.ArrayType(th.StringType)),
+    th.Property(
+        "credentials",
+        th.ObjectType(
+            th.Property("scheme", th.StringType),
+            th.Property("userNameTemplate", OPEN_OBJECT),
+            th.Property("signing", OPEN_OBJECT),
+            th.Property("oauthClient", OPEN_OBJECT),
+            th.Property("userName", th.StringType),
+            th.Property("password", OPEN_OBJECT),
+            th.Property("revealPassword", th.BooleanType),
+        ),
+    ),
+    th.Property("settings", OPEN_OBJECT),
+    th.Property("licensing", OPEN_OBJECT),
+    th.Property("profile", OPEN_OBJECT),
+    th.Property("universalLogout", OPEN_OBJECT),
+    LINKS,
+    EMBEDDED,
+)
+
+APP_USER = th.PropertiesList(
+    th.Property("appId", th.StringType, required=True, description="The app's id."),
+    th.Property("id", th.StringType, required=True, description="The user's id."),
+    *_strings("externalId", "scope", "status", "syncState"),
+    *_timestamps("created", "lastUpdated", "statusChanged", "passwordChanged", "lastSync"),
+    th.Property(
+        "credentials",
+        th.ObjectType(th.Property("userName", th.StringType), th.Property("password", OPEN_OBJECT)),
+    ),
+    th.Property("profile", OPEN_OBJECT),
+    LINKS,
+    EMBEDDED,
+)
+
+APP_GROUP = th.PropertiesList(
+    th.Property("appId", th.StringType, required=True, description="The app's id."),
+    th.Property("id", th.StringType, required=True, description="The group's id."),
+    th.Property("lastUpdated", th.DateTimeType),
+    th.Property("priority", th.IntegerType),
+    th.Property("profile", OPEN_OBJECT),
+    LINKS,
+)
+
+GROUP_MEMBER = th.PropertiesList(
+    th.Property("groupId", th.StringType, required=True),
+    th.Property("userId", th.StringType, required=True),
+)
+
+# System Log: a documented skeleton; every nested object stays open because
+# its contents differ per event type.
+_ACTOR = th.ObjectType(
+    *_strings("id", "type", "alternateId", "displayName"),
+    th.Property("detailEntry", OPEN_OBJECT),
+)
+_GEO = th.ObjectType(
+    *_strings("city", "state", "country", "postalCode"),
+    th.Property("geolocation", OPEN_OBJECT),
+)
+
+LOG_EVENT = th.PropertiesList(
+    th.Property("uuid", th.StringType, required=True),
+    th.Property("published", th.DateTimeType),
+    *_strings("eventType", "version", "severity", "legacyEventType", "displayMessage"),
+    th.Property("actor", _ACTOR),
+    th.Property(
+        "client",
+        th.ObjectType(
+            *_strings("id", "ipAddress", "device", "zone"),
+            th.Property("userAgent", OPEN_OBJECT),
+            th.Property("geographicalContext", _GEO),
+        ),
+    ),
+    th.Property("device", OPEN_OBJECT),
+    th.Property("request", th.ObjectType(th.Property("ipChain", th.ArrayType(OPEN_OBJECT)))),
+    th.Property("outcome", th.ObjectType(*_strings("result", "reason"))),
+    th.Property("target", th.ArrayType(_ACTOR)),
+    th.Property(
+        "transaction",
+        th.ObjectType(*_strings("id", "type"), th.Property("detail", OPEN_OBJECT)),
+    ),
+    th.Property("debugContext", th.ObjectType(th.Property("debugData", OPEN_OBJECT))),
+    th.Property("authenticationContext", OPEN_OBJECT),
+    th.Property("securityContext", OPEN_OBJECT),
+)

@@ -1,0 +1,258 @@
+"""Turn the raw config into checked settings, with one clear error per mistake."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import ipaddress
+import json
+import logging
+import typing as t
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from tap_okta.errors import ConfigError
+from tap_okta.keys import SigningKey, load_signing_key
+from tap_okta.redact import register_secret
+
+logger = logging.getLogger("tap-okta")
+
+API_KEY = "api_key"
+SERVICE_APP = "service_app"
+SERVICE_APP_SETTINGS = ("client_id", "key_id", "private_key")
+
+# Domains Okta serves orgs from; only these get the "-admin" host correction
+# (custom domains have no admin twin).
+_OKTA_DOMAINS = (
+    "okta.com",
+    "oktapreview.com",
+    "okta-emea.com",
+    "okta-gov.com",
+    "okta.mil",
+    "trexcloud.com",
+)
+
+
+@dataclass(frozen=True)
+class OrgURL:
+    """The org's API origin: scheme, host and port, nothing else."""
+
+    scheme: str
+    host: str
+    port: int | None
+
+    @property
+    def origin(self) -> str:
+        port = f":{self.port}" if self.port else ""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}{port}"
+
+    @property
+    def token_url(self) -> str:
+        return f"{self.origin}/oauth2/v1/token"
+
+    @property
+    def admin_host(self) -> str | None:
+        """The admin-console twin of the host (``acme-admin.okta.com``), if any."""
+        label, _, domain = self.host.partition(".")
+        if domain in _OKTA_DOMAINS:
+            return f"{label}-admin.{domain}"
+        return None
+
+
+@dataclass(frozen=True)
+class OktaSettings:
+    """Validated settings the streams and authenticators rely on."""
+
+    org: OrgURL
+    auth_method: str
+    api_key: str | None
+    client_id: str | None
+    key_id: str | None
+    signing_key: SigningKey | None
+    scopes: tuple[str, ...] | None
+    start_date: dt.datetime | None
+    rate_limit_share: float
+    rate_limit_max_wait: float
+    request_timeout: float
+    include_client_secrets: bool
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_org_url(raw: t.Any) -> OrgURL:
+    """Normalize ``org_url``; tolerate paths and admin-console hosts."""
+    if not raw or not str(raw).strip():
+        raise ConfigError(
+            "org_url is required: set it to your Okta org's URL, e.g. "
+            "https://acme.okta.com (TAP_OKTA_ORG_URL)."
+        )
+    text = str(raw).strip()
+    if "://" not in text:
+        text = f"https://{text}"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError:
+        raise ConfigError(
+            f"org_url {raw!r} is not a URL: expected something like https://acme.okta.com."
+        ) from None
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"http", "https"} or not host or " " in text:
+        raise ConfigError(
+            f"org_url {raw!r} is not a URL: expected something like https://acme.okta.com."
+        )
+    if parts.username or parts.password:
+        raise ConfigError(
+            "org_url must not contain a user name or password: credentials go in "
+            "api_key or the service app settings."
+        )
+    if parts.scheme == "http" and not _is_loopback(host):
+        raise ConfigError(
+            f"org_url {parts.scheme}://{host} is not https: Okta is only reachable over "
+            "https (plain http is accepted for loopback hosts such as the bundled "
+            "simulator)."
+        )
+    label, _, domain = host.partition(".")
+    if label.endswith("-admin") and domain in _OKTA_DOMAINS:
+        fixed = f"{label.removesuffix('-admin')}.{domain}"
+        logger.warning(
+            "org_url %s is the Admin Console host; using the API host %s instead.",
+            host,
+            fixed,
+        )
+        host = fixed
+    if parts.path.strip("/") or parts.query:
+        logger.info("org_url: ignoring the path of %s; using the org origin.", text)
+    return OrgURL(scheme=parts.scheme, host=host, port=port)
+
+
+def _present(config: t.Mapping[str, t.Any], name: str) -> bool:
+    value = config.get(name)
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def choose_auth_method(config: t.Mapping[str, t.Any]) -> str:
+    """Exactly one complete method must be configured."""
+    has_key = _present(config, "api_key")
+    app_given = [name for name in SERVICE_APP_SETTINGS if _present(config, name)]
+    if has_key and app_given:
+        raise ConfigError(
+            "Both authentication methods are configured (api_key and "
+            f"{', '.join(app_given)}): keep either api_key or the service app settings "
+            "client_id, key_id and private_key."
+        )
+    if has_key:
+        return API_KEY
+    if not app_given:
+        raise ConfigError(
+            "No credentials configured: set api_key (an Okta API token) or client_id, "
+            "key_id and private_key (an OAuth 2.0 service app)."
+        )
+    missing = [name for name in SERVICE_APP_SETTINGS if name not in app_given]
+    if missing:
+        raise ConfigError(
+            f"The service app method needs client_id, key_id and private_key: "
+            f"{' and '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing."
+        )
+    return SERVICE_APP
+
+
+def parse_start_date(raw: t.Any) -> dt.datetime | None:
+    if raw is None or raw == "":
+        return None
+    text = str(raw).strip()
+    try:
+        value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"start_date {text!r} is not an ISO 8601 date: use e.g. 2024-01-31 or "
+            "2024-01-31T00:00:00Z."
+        ) from None
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+
+
+def parse_scopes(raw: t.Any) -> tuple[str, ...] | None:
+    if raw is None or raw == "" or raw == []:
+        return None
+    items = raw if isinstance(raw, list) else str(raw).replace(",", " ").split()
+    scopes = tuple(dict.fromkeys(str(s).strip() for s in items if str(s).strip()))
+    bad = [s for s in scopes if not s.startswith("okta.")]
+    if bad:
+        raise ConfigError(f"scopes {bad} are not Okta API scopes: use names like okta.users.read.")
+    return scopes
+
+
+def _number(
+    config: t.Mapping[str, t.Any], name: str, default: float, low: float, high: float
+) -> float:
+    raw = config.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{name} must be a number between {low} and {high}.") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be between {low} and {high} (got {value}).")
+    return value
+
+
+def _boolean(config: t.Mapping[str, t.Any], name: str) -> bool:
+    raw = config.get(name, False)
+    if isinstance(raw, str):
+        return raw.strip().lower() in {"1", "true", "yes", "on"}
+    return bool(raw)
+
+
+_JWK_PRIVATE_MEMBERS = ("d", "p", "q", "dp", "dq", "qi")
+
+
+def register_config_secrets(config: t.Mapping[str, t.Any]) -> None:
+    api_key = config.get("api_key")
+    register_secret(str(api_key) if api_key else None)
+    private_key = config.get("private_key")
+    if isinstance(private_key, str):
+        register_secret(private_key)
+        if private_key.lstrip().startswith("{"):
+            with contextlib.suppress(ValueError):
+                private_key = json.loads(private_key)
+    if isinstance(private_key, dict):
+        # A JWK's private members ("d", "p", …) are each a secret on their own.
+        keys = private_key.get("keys")
+        jwks: list[t.Any] = keys if isinstance(keys, list) else [private_key]
+        for jwk in jwks:
+            for member in _JWK_PRIVATE_MEMBERS:
+                value = jwk.get(member) if isinstance(jwk, dict) else None
+                register_secret(value if isinstance(value, str) else None)
+
+
+def load_settings(config: t.Mapping[str, t.Any]) -> OktaSettings:
+    """Validate the whole config; the first problem found is raised."""
+    register_config_secrets(config)
+    org = parse_org_url(config.get("org_url"))
+    method = choose_auth_method(config)
+    signing_key = None
+    if method == SERVICE_APP:
+        signing_key = load_signing_key(config["private_key"])
+    return OktaSettings(
+        org=org,
+        auth_method=method,
+        api_key=str(config["api_key"]).strip() if method == API_KEY else None,
+        client_id=str(config["client_id"]).strip() if method == SERVICE_APP else None,
+        key_id=str(config["key_id"]).strip() if method == SERVICE_APP else None,
+        signing_key=signing_key,
+        scopes=parse_scopes(config.get("scopes")),
+        start_date=parse_start_date(config.get("start_date")),
+        rate_limit_share=_number(config, "rate_limit_share", 0.5, 0.05, 1.0),
+        rate_limit_max_wait=_number(config, "rate_limit_max_wait", 900, 0, 86400),
+        request_timeout=_number(config, "request_timeout", 60, 1, 600),
+        include_client_secrets=_boolean(config, "include_client_secrets"),
+    )

@@ -1,0 +1,207 @@
+"""TapOkta: settings, the choice of authentication, the stream list, the CLI."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import typing as t
+from functools import cached_property
+
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+
+from tap_okta import streams
+from tap_okta.client import OktaConnection, OktaStream
+from tap_okta.errors import ConfigError, OktaTapError
+from tap_okta.redact import install_log_redaction, redact
+from tap_okta.settings import OktaSettings, load_settings, parse_org_url, register_config_secrets
+
+if t.TYPE_CHECKING:
+    from singer_sdk.streams import Stream
+
+STREAM_TYPES: tuple[type[OktaStream], ...] = (
+    streams.UsersStream,
+    streams.GroupsStream,
+    streams.GroupMembersStream,
+    streams.AppsStream,
+    streams.AppUsersStream,
+    streams.AppGroupsStream,
+    streams.LogsStream,
+)
+
+
+class TapOkta(Tap):
+    """Singer tap for Okta: users, groups, apps, memberships and the System Log."""
+
+    name = "tap-okta"
+    package_name = "tap-okta"
+
+    # BATCH is left out on purpose: bookmarks advance as records are written to
+    # stdout, which batch files would not honour.
+    capabilities: t.ClassVar[list[t.Any]] = [
+        TapCapabilities.CATALOG,
+        TapCapabilities.STATE,
+        TapCapabilities.DISCOVER,
+        TapCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.ABOUT,
+        PluginCapabilities.STREAM_MAPS,
+        PluginCapabilities.FLATTENING,
+        PluginCapabilities.STRUCTURED_LOGGING,
+    ]
+
+    config_jsonschema = th.PropertiesList(
+        th.Property(
+            "org_url",
+            th.StringType,
+            required=True,
+            title="Org URL",
+            description=(
+                "Your Okta org, e.g. https://acme.okta.com (an Admin Console URL such as "
+                "https://acme-admin.okta.com is corrected). https only, except loopback."
+            ),
+        ),
+        th.Property(
+            "api_key",
+            th.StringType,
+            secret=True,
+            title="API token",
+            description="API key method: an Okta API token (Security > API > Tokens).",
+        ),
+        th.Property(
+            "client_id",
+            th.StringType,
+            title="Client ID",
+            description="Service app method: the OAuth 2.0 service app's client ID.",
+        ),
+        th.Property(
+            "key_id",
+            th.StringType,
+            title="Key ID",
+            description="Service app method: the Key ID (kid) of the app's public key.",
+        ),
+        th.Property(
+            "private_key",
+            th.CustomType({"type": ["string", "object"]}),
+            secret=True,
+            title="Private key",
+            description=(
+                "Service app method: the private key, as PEM (PKCS#8 or PKCS#1; literal "
+                "\\n escapes are fine) or as the JWK JSON Okta generates. RSA or EC."
+            ),
+        ),
+        th.Property(
+            "start_date",
+            th.DateTimeType,
+            title="Start date",
+            description=(
+                "Earliest change (users, groups) or event (logs) to read on the first "
+                "run. Without it: everything, and the System Log from the oldest event "
+                "Okta retains (90 days)."
+            ),
+        ),
+        th.Property(
+            "scopes",
+            th.CustomType({"type": ["array", "string"], "items": {"type": "string"}}),
+            title="OAuth scopes",
+            description=(
+                "Service app method: scopes to request instead of the ones the selected "
+                "streams need (okta.users.read, okta.groups.read, okta.apps.read, "
+                "okta.logs.read). Every scope must be granted to the app."
+            ),
+        ),
+        th.Property(
+            "rate_limit_share",
+            th.NumberType,
+            default=0.5,
+            title="Rate limit share",
+            description=(
+                "Fraction (0.05-1) of each Okta rate-limit bucket this tap may use before "
+                "it waits for the bucket to reset, leaving the rest to the org's other "
+                "integrations."
+            ),
+        ),
+        th.Property(
+            "rate_limit_max_wait",
+            th.NumberType,
+            default=900,
+            title="Rate limit max wait",
+            description=(
+                "Seconds a run may spend waiting on 429 answers in total before it fails "
+                "(planned pacing waits do not count)."
+            ),
+        ),
+        th.Property(
+            "request_timeout",
+            th.NumberType,
+            default=60,
+            title="Request timeout",
+            description="Seconds to wait for one Okta response before retrying.",
+        ),
+        th.Property(
+            "include_client_secrets",
+            th.BooleanType,
+            default=False,
+            title="Include client secrets",
+            description=(
+                "Keep OIDC client secrets (credentials.oauthClient.client_secret) in "
+                "apps records. Off by default: they are blanked."
+            ),
+        ),
+    ).to_dict()
+
+    def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
+        install_log_redaction()
+        super().__init__(*args, validate_config=validate_config, **kwargs)
+        if validate_config:
+            _ = self.okta_settings  # fail fast, before any output
+
+    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
+        # Register secrets before the SDK's validator can quote them.
+        register_config_secrets(self._config)
+        try:
+            return super()._validate_config(raise_errors=raise_errors)
+        except ConfigValidationError as exc:
+            errors = [redact(str(e)) for e in exc.errors]
+            if any("'org_url' is a required property" in e for e in errors):
+                parse_org_url(None)  # raises the friendly message
+            raise ConfigError(f"Invalid config: {'; '.join(errors)}.") from None
+
+    @cached_property
+    def okta_settings(self) -> OktaSettings:
+        return load_settings(self.config)
+
+    @cached_property
+    def connection(self) -> OktaConnection:
+        """Opened on the first request, once the catalog says which streams run."""
+        return OktaConnection.open(self.okta_settings, self.required_scopes())
+
+    def required_scopes(self) -> tuple[str, ...]:
+        """Only the scopes the selected streams need: Okta refuses the whole token
+        request if any requested scope was not granted to the app."""
+        if self.okta_settings.scopes:
+            return self.okta_settings.scopes
+        needed = {
+            t.cast("OktaStream", stream).oauth_scope
+            for stream in self.streams.values()
+            if stream.selected or stream.has_selected_descendents
+        }
+        return tuple(sorted(needed)) or ("okta.users.read",)
+
+    def discover_streams(self) -> list[Stream]:
+        return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+
+def main() -> None:
+    """Console entry point: expected failures end with one line, exit code 1."""
+    install_log_redaction()
+    try:
+        TapOkta.cli()
+    except OktaTapError as exc:
+        logging.getLogger("tap-okta").error("%s", exc.message)
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

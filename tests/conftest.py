@@ -1,0 +1,40 @@
+"""Fixtures: a fresh simulated Okta org over real HTTP for every test that needs one."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from tests.okta_sim import OktaSimulator
+from tests.okta_sim.oauth import ServiceApp
+
+API_KEY = "00sim-api-token-for-tests-7f3c9d2e1b"
+ALL_SCOPES = {"okta.users.read", "okta.groups.read", "okta.apps.read", "okta.logs.read"}
+
+
+@pytest.fixture
+def sim() -> Iterator[OktaSimulator]:
+    with OktaSimulator(users=300, seed=11, api_key=API_KEY) as simulator:
+        yield simulator
+
+
+@pytest.fixture
+def api_config(sim: OktaSimulator) -> dict[str, Any]:
+    return {"org_url": sim.base_url, "api_key": API_KEY}
+
+
+@pytest.fixture
+def service_app(sim: OktaSimulator) -> ServiceApp:
+    return sim.org.register_service_app(scopes=set(ALL_SCOPES))
+
+
+@pytest.fixture
+def oauth_config(sim: OktaSimulator, service_app: ServiceApp) -> dict[str, Any]:
+    return {
+        "org_url": sim.base_url,
+        "client_id": service_app.client_id,
+        "key_id": service_app.key_id,
+        "private_key": service_app.private_key_pem,
+    }

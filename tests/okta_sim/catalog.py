@@ -1,0 +1,318 @@
+"""Static vocabularies for the generated org: names, places, apps, System Log event types.
+
+Kept apart from org.py so the data model reads without scrolling past word lists.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+FIRST_NAMES = (
+    "James",
+    "Mary",
+    "John",
+    "Patricia",
+    "Robert",
+    "Jennifer",
+    "Michael",
+    "Linda",
+    "William",
+    "Elizabeth",
+    "David",
+    "Barbara",
+    "Richard",
+    "Susan",
+    "Joseph",
+    "Jessica",
+    "Thomas",
+    "Sarah",
+    "Charles",
+    "Karen",
+    "Daniel",
+    "Lisa",
+    "Matthew",
+    "Nancy",
+    "Anthony",
+    "Margaret",
+    "Priya",
+    "Wei",
+    "Hiroshi",
+    "Fatima",
+    "Olga",
+    "José",
+    "Zoë",
+    "Søren",
+    "Anaïs",
+    "Łukasz",
+    "Aarav",
+    "Chloé",
+    "Mateo",
+    "Ingrid",
+    "Kwame",
+    "Amara",
+    "Yuki",
+    "Siobhán",
+    "Björn",
+    "Noor",
+    "Luca",
+    "Emma",
+    "Oliver",
+    "Sofia",
+)
+LAST_NAMES = (
+    "Smith",
+    "Johnson",
+    "Williams",
+    "Brown",
+    "Jones",
+    "Garcia",
+    "Miller",
+    "Davis",
+    "Rodriguez",
+    "Martinez",
+    "Hernandez",
+    "Lopez",
+    "Gonzalez",
+    "Wilson",
+    "Anderson",
+    "Taylor",
+    "Moore",
+    "Jackson",
+    "Martin",
+    "Lee",
+    "Perez",
+    "Thompson",
+    "White",
+    "Harris",
+    "Sanchez",
+    "Clark",
+    "Ramirez",
+    "Lewis",
+    "Robinson",
+    "O'Brien",
+    "Müller",
+    "Nakamura",
+    "Kowalski",
+    "Singh",
+    "Chen",
+    "Ivanova",
+    "Dubois",
+    "Rossi",
+    "Andersen",
+    "Okafor",
+    "van der Berg",
+    "García-López",
+    "Nguyễn",
+    "Kim",
+    "Papadopoulos",
+    "Haddad",
+    "Novak",
+    "Fischer",
+    "Silva",
+    "Cohen",
+)
+DEPARTMENTS = (
+    "Engineering",
+    "Sales",
+    "Marketing",
+    "Finance",
+    "Human Resources",
+    "Legal",
+    "Support",
+    "Operations",
+    "Product",
+    "IT",
+    "Security",
+    "Research",
+)
+TITLES = (
+    "Software Engineer",
+    "Senior Software Engineer",
+    "Account Executive",
+    "Analyst",
+    "Manager",
+    "Director",
+    "VP",
+    "Recruiter",
+    "Counsel",
+    "Support Specialist",
+    "Designer",
+    "SRE",
+)
+CITIES = (
+    ("San Francisco", "US"),
+    ("New York", "US"),
+    ("London", "GB"),
+    ("Berlin", "DE"),
+    ("Paris", "FR"),
+    ("Tokyo", "JP"),
+    ("Toronto", "CA"),
+    ("Sydney", "AU"),
+    ("São Paulo", "BR"),
+    ("Bengaluru", "IN"),
+)
+GEO = (
+    ("Miami", "United States", "Florida", "33143", 25.7034, -80.2927, "162.200.141.72"),
+    ("Seattle", "United States", "Washington", "98101", 47.6062, -122.3321, "73.109.22.14"),
+    ("London", "United Kingdom", "England", "EC1A", 51.5072, -0.1276, "81.2.69.160"),
+    ("Berlin", "Germany", "Land Berlin", "10115", 52.52, 13.405, "85.214.132.117"),
+    ("Tokyo", "Japan", "Tokyo", "100-0001", 35.6762, 139.6503, "126.78.1.9"),
+)
+USER_AGENTS = (
+    (
+        "CHROME",
+        "Mac OS X",
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/537.36 "
+        "(KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    ),
+    (
+        "FIREFOX",
+        "Windows 10",
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    ),
+    (
+        "SAFARI",
+        "iOS",
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1",
+    ),
+    ("UNKNOWN", "Unknown", "okta-sdk-python/2.9.0 python/3.11.7 Linux/6.1"),
+)
+
+
+@dataclass(frozen=True)
+class _EventType:
+    event_type: str
+    legacy: str | None
+    display: str
+    actor: str  # user | admin | system
+    targets: tuple[str, ...]  # app | appuser | user | group | policy | token | role
+    weight: int
+
+
+EVENT_TYPES: tuple[_EventType, ...] = (
+    _EventType(
+        "user.session.start", "core.user_auth.login_success", "User login to Okta", "user", (), 30
+    ),
+    _EventType(
+        "user.authentication.sso",
+        "app.auth.sso",
+        "User single sign on to app",
+        "user",
+        ("app", "appuser"),
+        25,
+    ),
+    _EventType(
+        "policy.evaluate_sign_on", None, "Evaluation of sign-on policy", "user", ("policy",), 12
+    ),
+    _EventType(
+        "user.session.end", "core.user_auth.logout_success", "User logout from Okta", "user", (), 8
+    ),
+    _EventType(
+        "user.authentication.auth_via_mfa",
+        "core.user.factor.attempt_success",
+        "Authentication of user via MFA",
+        "user",
+        (),
+        8,
+    ),
+    _EventType(
+        "user.account.lock",
+        "core.user_auth.account_locked",
+        "Max sign in attempts exceeded",
+        "user",
+        (),
+        2,
+    ),
+    _EventType(
+        "group.user_membership.add",
+        "core.user_group_member.user_add",
+        "Add user to group membership",
+        "admin",
+        ("user", "group"),
+        4,
+    ),
+    _EventType(
+        "group.user_membership.remove",
+        "core.user_group_member.user_remove",
+        "Remove user from group membership",
+        "admin",
+        ("user", "group"),
+        2,
+    ),
+    _EventType(
+        "application.user_membership.add",
+        "application.user_membership.add",
+        "Add user to application membership",
+        "admin",
+        ("appuser", "app", "user"),
+        3,
+    ),
+    _EventType(
+        "user.lifecycle.create",
+        "core.user.config.user_creation.success",
+        "Create Okta user",
+        "admin",
+        ("user",),
+        2,
+    ),
+    _EventType(
+        "user.lifecycle.deactivate",
+        "core.user.config.user_deactivated",
+        "Deactivate Okta user",
+        "admin",
+        ("user",),
+        1,
+    ),
+    _EventType(
+        "user.account.update_profile",
+        "core.user.config.profile_update.success",
+        "Update user profile for Okta",
+        "admin",
+        ("user",),
+        2,
+    ),
+    _EventType(
+        "user.account.privilege.grant",
+        "core.user.admin_privilege.granted",
+        "Grant user privilege",
+        "admin",
+        ("user", "role"),
+        1,
+    ),
+    _EventType(
+        "system.api_token.create", "api.token.create", "Create API token", "admin", ("token",), 1
+    ),
+)
+EVENT_WEIGHTS = tuple(e.weight for e in EVENT_TYPES)
+EVENT_TYPE_INDEX = {e.event_type: i for i, e in enumerate(EVENT_TYPES)}
+
+APP_CATALOG: tuple[tuple[str, str, str | None], ...] = (
+    ("zoomus", "Zoom", "SAML_2_0"),
+    ("salesforce", "Salesforce.com", "SAML_2_0"),
+    ("amazon_aws_sso", "AWS IAM Identity Center", "SAML_2_0"),
+    ("slack", "Slack", "SAML_2_0"),
+    ("oidc_client", "Internal Portal", "OPENID_CONNECT"),
+    ("oidc_client", "Grafana", "OPENID_CONNECT"),
+    ("bookmark", "Company Wiki", "BOOKMARK"),
+    ("acme_legacycrm_1", "Legacy CRM", "AUTO_LOGIN"),
+    ("github", "GitHub", "BROWSER_PLUGIN"),
+    ("template_sps", "Shared Social Account", "SECURE_PASSWORD_STORE"),
+    ("template_basic_auth", "Intranet (Basic Auth)", "BASIC_AUTH"),
+    ("template_wsfed", "SharePoint", "WS_FEDERATION"),
+    ("workday", "Workday", "SAML_2_0"),
+    ("oidc_client", "Expense Tracker", "OPENID_CONNECT"),
+    ("bookmark", "Benefits Portal", "BOOKMARK"),
+)
+
+OUTCOME_OK: dict[str, Any] = {"reason": None, "result": "SUCCESS"}
+OUTCOME_FAIL: dict[str, Any] = {"reason": "INVALID_CREDENTIALS", "result": "FAILURE"}
+OUTCOME_ALLOW: dict[str, Any] = {
+    "reason": "Sign-on policy evaluation resulted in ALLOW",
+    "result": "ALLOW",
+}
+OUTCOME_DENY: dict[str, Any] = {
+    "reason": "Sign-on policy evaluation resulted in DENY",
+    "result": "DENY",
+}

@@ -1,0 +1,136 @@
+"""Rate-limit arithmetic on crafted responses (the flows run against the simulator)."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+
+import pytest
+import requests
+
+from tap_okta.errors import OktaUnavailableError
+from tap_okta.ratelimit import RateLimiter, ServerClock
+
+
+class FakeTime:
+    def __init__(self, wall: float) -> None:
+        self.wall = wall
+        self.mono = 1000.0
+        self.slept: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.wall += seconds
+        self.mono += seconds
+
+
+def response(
+    *, date: float | None, limit: str = "100", remaining: str = "50", reset: float | str = ""
+) -> requests.Response:
+    resp = requests.Response()
+    resp.status_code = 200
+    if date is not None:
+        resp.headers["Date"] = email.utils.formatdate(date, usegmt=True)
+    resp.headers["X-Rate-Limit-Limit"] = limit
+    resp.headers["X-Rate-Limit-Remaining"] = remaining
+    resp.headers["X-Rate-Limit-Reset"] = str(reset)
+    return resp
+
+
+def limiter(clock: FakeTime, share: float = 0.5, max_wait: float = 60) -> RateLimiter:
+    return RateLimiter(
+        share=share,
+        max_wait=max_wait,
+        server_clock=ServerClock(wall=lambda: clock.wall),
+        sleep=clock.sleep,
+        clock=lambda: clock.mono,
+        rng=random.Random(1),
+    )
+
+
+@pytest.mark.parametrize("skew", [-3600.0, 0.0, 7200.0])
+def test_reset_is_measured_on_oktas_clock_not_ours(skew: float) -> None:
+    clock = FakeTime(wall=1_700_000_000.0)
+    server_now = clock.wall + skew
+    rl = limiter(clock)
+    resp = response(date=server_now, remaining="40", reset=server_now + 20)
+    rl.server_clock.observe(resp)
+    rl.observe("/api/v1/users", resp)
+    rl.before_request("/api/v1/users")  # 60 of 100 used, share 0.5 -> wait
+    assert len(clock.slept) == 1
+    assert 20 <= clock.slept[0] <= 20.3
+
+
+def test_no_wait_while_within_share_and_minimum_of_repeated_headers() -> None:
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    # Okta may repeat the header: the smaller value counts.
+    resp = response(date=clock.wall, remaining="90, 51", reset=clock.wall + 30)
+    rl.server_clock.observe(resp)
+    rl.observe("/api/v1/users", resp)
+    rl.before_request("/api/v1/users")
+    assert clock.slept == []
+    resp = response(date=clock.wall, remaining="50, 80", reset=clock.wall + 30)
+    rl.observe("/api/v1/users", resp)
+    rl.before_request("/api/v1/users")
+    assert len(clock.slept) == 1
+
+
+def test_other_buckets_are_independent() -> None:
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    resp = response(date=clock.wall, limit="20", remaining="0", reset=clock.wall + 10)
+    rl.observe("/api/v1/logs", resp)
+    rl.before_request("/api/v1/users")
+    assert clock.slept == []
+
+
+def test_429_waits_until_reset_and_logs_bucket(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO)
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    resp = response(date=clock.wall, remaining="0", reset=clock.wall + 7)
+    resp.status_code = 429
+    rl.server_clock.observe(resp)
+    rl.after_429("/api/v1/apps", resp, attempt=1)
+    assert 7 < clock.slept[0] < 7.3
+    assert "/api/v1/apps" in caplog.text
+    assert "waiting 7." in caplog.text
+
+
+def test_concurrency_429_backs_off_briefly_and_increasingly() -> None:
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    resp = response(date=clock.wall, limit="0", remaining="0", reset=clock.wall)
+    waits = []
+    for attempt in (1, 2, 3):
+        rl.after_429("/api/v1/users", resp, attempt=attempt)
+        waits.append(clock.slept[-1])
+    assert waits[0] < waits[1] < waits[2] < 5
+
+
+def test_429_budget_ends_the_run_with_a_clear_message() -> None:
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock, max_wait=25)
+    for _ in range(2):
+        resp = response(date=clock.wall, remaining="0", reset=clock.wall + 10)
+        rl.server_clock.observe(resp)
+        rl.after_429("/api/v1/logs", resp, attempt=1)
+    resp = response(date=clock.wall, remaining="0", reset=clock.wall + 10)
+    rl.server_clock.observe(resp)
+    with pytest.raises(OktaUnavailableError, match="rate_limit_max_wait"):
+        rl.after_429("/api/v1/logs", resp, attempt=1)
+    assert 20 < sum(clock.slept) <= 25
+
+
+def test_server_clock_never_runs_ahead_of_okta() -> None:
+    clock = FakeTime(wall=1_700_000_000.25)
+    server = ServerClock(wall=lambda: clock.wall)
+    true_offset = 12.7
+    for step in range(30):
+        clock.wall += 0.37
+        server.observe(response(date=int(clock.wall + true_offset)))
+        assert server.offset <= true_offset
+        if step > 10:
+            assert server.offset > true_offset - 0.4
