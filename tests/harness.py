@@ -120,14 +120,12 @@ def run_tap(
             records = 0
             try:
                 for line in process.stdout:
+                    # Whatever reached the pipe was emitted, also after a kill.
                     lines.append(line)
-                    if kill_after_records is not None and '"type":"RECORD"' in line.replace(
-                        " ", ""
-                    ):
+                    if kill_after_records is not None and line.startswith('{"type":"RECORD"'):
                         records += 1
-                        if records >= kill_after_records:
+                        if records == kill_after_records:
                             process.send_signal(kill_signal)
-                            break
                 returncode = process.wait(timeout=timeout)
             finally:
                 if process.poll() is None:
