@@ -15,7 +15,7 @@ import pytest
 
 from tap_okta.bookmarks import DELIVERED_CAP, parse_timestamp
 from tests.conftest import API_KEY
-from tests.harness import TapRun, run_tap
+from tests.harness import run_tap
 from tests.okta_sim import OktaSimulator
 
 DIRECTORY = ("users", "groups", "group_members")
@@ -283,7 +283,7 @@ def test_changes_during_a_run_are_picked_up_next_run(
 
 def test_start_date_bounds_the_first_run(sim: OktaSimulator, api_config: dict[str, Any]) -> None:
     start = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=30)
-    run = run_tap({**api_config, "start_date": start.isoformat()}, streams=DIRECTORY + ("logs",))
+    run = run_tap({**api_config, "start_date": start.isoformat()}, streams=(*DIRECTORY, "logs"))
     assert run.returncode == 0, run.stderr[-2000:]
     recent_users = {
         u["id"] for u in sim.org.all_users() if parse_timestamp(u["lastUpdated"]) >= start
@@ -300,8 +300,3 @@ def test_start_date_beyond_log_retention_is_clamped(
     assert run.returncode == 0, run.stderr[-2000:]
     assert "90-day retention" in run.stderr
     assert set(run.ids("logs", "uuid")) == sim.org.event_uuids()
-
-
-def run_ok(run: TapRun) -> TapRun:
-    assert run.returncode == 0, run.stderr[-2000:]
-    return run
