@@ -67,9 +67,17 @@ class RateLimitedError(RetriableAPIError):
 class TransientResponseError(RetriableAPIError):
     """A 5xx or an unreadable body: retry with backoff."""
 
-    def __init__(self, what: str, response: requests.Response) -> None:
+    def __init__(
+        self, what: str, response: requests.Response, *, max_attempts: int | None = None
+    ) -> None:
         super().__init__(what, response)
         self.what = what
+        self.max_attempts = max_attempts
+
+
+# A non-JSON answer is usually a login page or a proxy's error page: worth a
+# retry or two, not the full backoff.
+UNREADABLE_ATTEMPTS = 3
 
 
 RETRYABLE: tuple[type[BaseException], ...] = (TransientResponseError, *TRANSIENT_ERRORS)
@@ -288,7 +296,8 @@ class OktaStream(RESTStream["SplitResult"]):
         path = urlsplit(prepared_request.url or "").path
         unreachable = not self.okta.reached_org and never_reached(exc)
         backoff = self.okta.backoff
-        if backoff.exhausted(failures) or (unreachable and failures >= 2):
+        limit = getattr(exc, "max_attempts", None) or backoff.max_attempts
+        if failures >= limit or (unreachable and failures >= 2):
             if unreachable:
                 raise OktaUnavailableError(
                     f"Cannot reach the Okta org at {self.okta.settings.org.origin} ({what}): "
@@ -309,7 +318,7 @@ class OktaStream(RESTStream["SplitResult"]):
             path,
             delay,
             failures + 1,
-            backoff.max_attempts,
+            limit,
         )
         backoff.sleep(delay)
 
@@ -360,12 +369,15 @@ class OktaStream(RESTStream["SplitResult"]):
                 f"Okta answered with {content_type or 'no content type'} instead of JSON "
                 "(a login page or proxy in between? org_url must be https://NAME.okta.com)",
                 response,
+                max_attempts=UNREADABLE_ATTEMPTS,
             )
         try:
             return json.loads(response.content, parse_float=decimal.Decimal)
         except ValueError:
             raise TransientResponseError(
-                "Okta's answer was not valid JSON (truncated or mangled in transit)", response
+                "Okta's answer was not valid JSON (truncated or mangled in transit)",
+                response,
+                max_attempts=UNREADABLE_ATTEMPTS,
             ) from None
 
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:

@@ -157,4 +157,4 @@ def assert_clean_failure(run: TapRun, *fragments: str) -> None:
     last = run.last_line()
     assert "ERROR" in last, last
     for fragment in fragments:
-        assert fragment in last, f"{fragment!r} not in last line: {last}"
+        assert fragment.lower() in last.lower(), f"{fragment!r} not in last line: {last}"
