@@ -14,9 +14,11 @@ from tap_okta.errors import OktaAPIError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
+    from urllib.parse import SplitResult
 
     import requests
     from singer_sdk.helpers.types import Context, Record
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 logger = logging.getLogger("tap-okta")
 
@@ -314,7 +316,6 @@ class LogsStream(OktaStream):
         super().__init__(*args, **kwargs)
         self._resume_from: str | None = None
         self._run_started: dt.datetime | None = None
-        self._page_position: str | None = None
         self._last_next: str | None = None
         self._continues = False
 
@@ -357,7 +358,7 @@ class LogsStream(OktaStream):
     def get_new_paginator(self) -> LogPollingPaginator:
         return LogPollingPaginator(self)
 
-    def get_http_request(self, *, page: t.Any) -> t.Any:
+    def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
         request = super().get_http_request(page=page)
         if page.next_page_token is None and self._resume_from:
             # Resume exactly where the last run stopped, on Okta's own link.
@@ -392,7 +393,7 @@ class LogsStream(OktaStream):
 
     def _read(self, context: Context | None, state: dict[str, t.Any]) -> Iterable[dict[str, t.Any]]:
         delivered = Delivered(state)
-        self._page_position = self._last_next = None
+        self._last_next = None
         for event in self.request_records(context):
             if (event["published"], event["uuid"]) in delivered:
                 continue
@@ -412,7 +413,6 @@ class LogsStream(OktaStream):
         state = self.stream_state
         position = _org_relative(response.request.url or "")
         state[self.CURSOR_KEY] = position
-        self._page_position = position
         next_url = response.links.get("next", {}).get("url")
         self._last_next = _org_relative(next_url) if next_url else None
         events = list(super().parse_response(response))
