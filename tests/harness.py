@@ -67,7 +67,7 @@ def discovered_catalog() -> str:
 
 
 def catalog_selecting(streams: tuple[str, ...]) -> dict[str, Any]:
-    catalog = json.loads(discovered_catalog())
+    catalog: dict[str, Any] = json.loads(discovered_catalog())
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
