@@ -1,0 +1,65 @@
+"""The tap, meltano.yml and the README describe the same settings and streams."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+from typing import Any
+
+import yaml
+
+from tests.harness import ALL_STREAMS, ROOT, TAP
+
+# Settings every SDK tap has (stream maps, flattening, faker): not ours to document.
+SDK_BUILTINS = {
+    "faker_config",
+    "flattening_enabled",
+    "flattening_max_depth",
+    "flattening_max_key_length",
+    "flattening_separator",
+    "stream_map_config",
+    "stream_maps",
+}
+
+
+def about() -> dict[str, Any]:
+    result = subprocess.run(
+        [*TAP, "--about", "--format=json"], capture_output=True, text=True, check=True, cwd=ROOT
+    )
+    info: dict[str, Any] = json.loads(result.stdout)
+    return info
+
+
+def meltano_extractor() -> dict[str, Any]:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    [extractor] = [e for e in project["plugins"]["extractors"] if e["name"] == "tap-okta"]
+    return dict(extractor)
+
+
+def readme_table_names() -> set[str]:
+    readme = (ROOT / "README.md").read_text()
+    return set(re.findall(r"^\| `(\w+)`", readme, re.MULTILINE))
+
+
+def test_settings_and_capabilities_agree() -> None:
+    info = about()
+    extractor = meltano_extractor()
+    tap_settings = set(info["settings"]["properties"]) - SDK_BUILTINS
+    meltano_settings = {s["name"] for s in extractor["settings"]}
+
+    assert meltano_settings == tap_settings
+    assert tap_settings <= readme_table_names()
+    assert set(extractor["capabilities"]) == set(info["capabilities"])
+    secrets = {
+        name
+        for name, spec in info["settings"]["properties"].items()
+        if spec.get("secret") or spec.get("writeOnly")
+    }
+    sensitive = {s["name"] for s in extractor["settings"] if s.get("sensitive")}
+    assert secrets == sensitive == {"api_key", "private_key"}
+    assert set(info["settings"]["required"]) == {"org_url"}
+
+
+def test_readme_documents_every_stream() -> None:
+    assert set(ALL_STREAMS) <= readme_table_names()
