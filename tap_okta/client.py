@@ -15,6 +15,7 @@ import decimal
 import functools
 import json
 import logging
+import sys
 import typing as t
 from collections import Counter
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from functools import cached_property
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import requests
-from singer_sdk.exceptions import RetriableAPIError
+from singer_sdk.exceptions import RetriableAPIError, SyncLifecycleSignal
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
 
@@ -192,6 +193,17 @@ class OktaStream(RESTStream["SplitResult"]):
         super().__init__(*args, **kwargs)
         self._page_limit = self.page_size
         self._bodies: dict[int, t.Any] = {}
+
+    def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
+        # The SDK logs "An unhandled error occurred while syncing" at ERROR for
+        # every stream it unwinds. For a --test dry run's deliberate stop, or an
+        # Okta error that main() reports in one clear line, that only buries the
+        # line that matters: keep it for DEBUG.
+        if level >= logging.ERROR and isinstance(
+            sys.exc_info()[1], (SyncLifecycleSignal, OktaTapError)
+        ):
+            level = logging.DEBUG
+        super().log(message, *args, level=level, **kwargs)
 
     @cached_property
     def okta(self) -> OktaConnection:

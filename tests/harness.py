@@ -86,11 +86,12 @@ def run_tap(
     kill_after_records: int | None = None,
     kill_signal: int = signal.SIGKILL,
     timeout: float = 240,
+    extra_args: tuple[str, ...] = (),
 ) -> TapRun:
     """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output."""
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        args = [*TAP, "--config", str(folder / "config.json")]
+        args = [*TAP, *extra_args, "--config", str(folder / "config.json")]
         (folder / "config.json").write_text(json.dumps(config))
         if config_from_env:
             args += ["--config", "ENV"]

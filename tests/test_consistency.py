@@ -23,12 +23,15 @@ SDK_BUILTINS = {
 }
 
 
-def about() -> dict[str, Any]:
+def about(output_format: str = "json") -> str:
     result = subprocess.run(
-        [*TAP, "--about", "--format=json"], capture_output=True, text=True, check=True, cwd=ROOT
+        [*TAP, "--about", f"--format={output_format}"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
     )
-    info: dict[str, Any] = json.loads(result.stdout)
-    return info
+    return result.stdout
 
 
 def meltano_extractor() -> dict[str, Any]:
@@ -43,7 +46,7 @@ def readme_table_names() -> set[str]:
 
 
 def test_settings_and_capabilities_agree() -> None:
-    info = about()
+    info = json.loads(about())
     extractor = meltano_extractor()
     tap_settings = set(info["settings"]["properties"]) - SDK_BUILTINS
     meltano_settings = {s["name"] for s in extractor["settings"]}
@@ -63,3 +66,10 @@ def test_settings_and_capabilities_agree() -> None:
 
 def test_readme_documents_every_stream() -> None:
     assert set(ALL_STREAMS) <= readme_table_names()
+
+
+def test_about_as_markdown_lists_every_setting() -> None:
+    info = json.loads(about())
+    markdown = about("markdown")
+    for name in set(info["settings"]["properties"]) - SDK_BUILTINS:
+        assert f"| {name} " in markdown, name

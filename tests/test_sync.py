@@ -173,3 +173,13 @@ def test_each_stream_alone(sim: OktaSimulator, api_config: dict[str, Any], strea
     assert run.returncode == 0, run.stderr[-2000:]
     assert set(run.counts()) == {stream}
     assert run.final_state["bookmarks"]
+
+
+def test_connection_test_reads_a_record_of_each_stream(
+    sim: OktaSimulator, api_config: dict[str, Any]
+) -> None:
+    run = run_tap(api_config, extra_args=("--test",))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.counts() == Counter(dict.fromkeys(ALL_STREAMS, 1))
+    # The dry run's deliberate stop after one record is not an error.
+    assert run.error_lines() == []
