@@ -26,27 +26,29 @@ import tempfile
 import time
 from collections import Counter, defaultdict
 from dataclasses import dataclass
+from inspect import getattr_static
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tap_okta.tap import STREAM_TYPES  # noqa: E402
 from tests.harness import ALL_STREAMS, catalog_selecting  # noqa: E402
 from tests.okta_sim import OktaSimulator, RequestRecord  # noqa: E402
 from tests.okta_sim.ratelimit import RateLimitConfig  # noqa: E402
+from tests.test_sync import membership_group_ids  # noqa: E402
 
 API_KEY = "benchmark-okta-token"
-# The tap's page sizes (tap_okta/streams.py); the minimum number of pages follows.
-PAGE_SIZES = {
-    "users": 200,
-    "groups": 200,
-    "group_members": 1000,
-    "apps": 200,
-    "app_users": 500,
-    "app_groups": 200,
-    "logs": 1000,
+# The tap's own page sizes and keys: the minimum number of pages follows from them.
+# (Class attributes here; the SDK types name and primary_keys as instance properties.)
+NAMES = [str(getattr_static(stream, "name")) for stream in STREAM_TYPES]
+PAGE_SIZES: dict[str, int] = dict(zip(NAMES, (s.page_size for s in STREAM_TYPES), strict=True))
+KEYS: dict[str, tuple[str, ...]] = {
+    name: tuple(getattr_static(stream, "primary_keys"))
+    for name, stream in zip(NAMES, STREAM_TYPES, strict=True)
 }
+
 # Runs the tap and, at exit, writes its own peak RSS (KiB). VmHWM belongs to the
 # process image after exec; getrusage's ru_maxrss would also count the forked copy
 # of this benchmark process, simulator and org included.
@@ -66,15 +68,6 @@ atexit.register(peak_rss)
 sys.argv[0] = "tap-okta"
 runpy.run_module("tap_okta.tap", run_name="__main__", alter_sys=True)
 """
-KEYS = {
-    "users": ("id",),
-    "groups": ("id",),
-    "group_members": ("groupId", "userId"),
-    "apps": ("id",),
-    "app_users": ("appId", "id"),
-    "app_groups": ("appId", "id"),
-    "logs": ("uuid",),
-}
 
 
 def stream_of(path: str) -> str | None:
@@ -103,12 +96,7 @@ def expected(sim: OktaSimulator) -> tuple[dict[str, set[tuple[str, ...]]], dict[
     org = sim.org
     groups = org.all_groups()
     apps = org.all_apps()
-    member_groups = [
-        g["id"]
-        for g in groups
-        if not (g["type"] == "BUILT_IN" and g["profile"]["name"] == "Everyone")
-    ]
-    members = {g: org.group_members(g) for g in member_groups}
+    members = {g: org.group_members(g) for g in membership_group_ids(sim)}
     app_users = {a["id"]: org.app_user_ids(a["id"]) for a in apps}
     app_groups = {a["id"]: org.app_group_ids(a["id"]) for a in apps}
     keys: dict[str, set[tuple[str, ...]]] = {

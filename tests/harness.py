@@ -12,7 +12,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tests.okta_sim import OktaSimulator, RequestRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 TAP = [sys.executable, "-m", "tap_okta.tap"]
@@ -139,6 +142,26 @@ def run_tap(
         if line.strip():
             messages.append(json.loads(line))
     return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
+
+
+def report(name: str, **figures: Any) -> None:
+    """Figures quoted in the closing notes; visible with ``pytest -s``."""
+    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
+
+
+def tap_api_requests(sim: OktaSimulator) -> list[RequestRecord]:
+    """The tap's /api/v1 requests, in the order the simulator received them."""
+    return [
+        r
+        for r in sim.requests
+        if r.path.startswith("/api/v1/") and r.headers.get("User-Agent", "").startswith("tap-okta")
+    ]
+
+
+def page_key(record: RequestRecord) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Which page a request asks for: path and query, ignoring the page size."""
+    query = tuple(sorted((k, tuple(v)) for k, v in record.query.items() if k != "limit"))
+    return record.path, query
 
 
 def assert_no_secrets(run: TapRun, *secrets: str) -> None:

@@ -24,11 +24,10 @@ import pytest
 from tap_okta.client import UNREADABLE_ATTEMPTS
 from tap_okta.retry import Backoff
 from tests.conftest import ALL_SCOPES, API_KEY
-from tests.harness import TapRun, assert_clean_failure, run_tap
+from tests.harness import TapRun, assert_clean_failure, page_key, run_tap, tap_api_requests
 from tests.okta_sim import OktaSimulator, RequestRecord
 from tests.test_sync import assert_everything_exactly_once, expected_memberships
 
-TAP_USER_AGENT = "tap-okta"
 TOKEN_PATH = "/oauth2/v1/token"
 INJECTED = frozenset({"error", "drop", "truncate", "fail", "html", "malformed"})
 # The tap's bounds: 6 attempts for 5xx and network faults, 3 for answers that are not
@@ -39,24 +38,8 @@ MAX_ATTEMPTS = Backoff().max_attempts
 # --- request-log helpers ----------------------------------------------------------------
 
 
-def tap_api_requests(sim: OktaSimulator) -> list[RequestRecord]:
-    """The tap's /api/v1 requests, in the order the simulator received them."""
-    return [
-        r
-        for r in sim.requests
-        if r.path.startswith("/api/v1/")
-        and r.headers.get("User-Agent", "").startswith(TAP_USER_AGENT)
-    ]
-
-
 def token_requests(sim: OktaSimulator) -> list[RequestRecord]:
     return [r for r in sim.requests if r.path == TOKEN_PATH]
-
-
-def page_key(record: RequestRecord) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
-    """Which page a request asks for: path and query, ignoring the page size."""
-    query = tuple(sorted((k, tuple(v)) for k, v in record.query.items() if k != "limit"))
-    return record.path, query
 
 
 def served(record: RequestRecord) -> bool:

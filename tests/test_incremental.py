@@ -15,15 +15,10 @@ import pytest
 
 from tap_okta.bookmarks import DELIVERED_CAP, parse_timestamp
 from tests.conftest import API_KEY
-from tests.harness import run_tap
+from tests.harness import report, run_tap
 from tests.okta_sim import OktaSimulator
 
 DIRECTORY = ("users", "groups", "group_members")
-
-
-def report(name: str, **figures: Any) -> None:
-    """Figures quoted in the closing notes; visible with ``pytest -s``."""
-    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
 
 
 def first_with_status(sim: OktaSimulator, status: str, *, skip: set[str]) -> str:

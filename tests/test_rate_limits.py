@@ -9,7 +9,6 @@ whole epoch seconds on the server's clock (the one ``Date`` shows).
 from __future__ import annotations
 
 import itertools
-import json
 import math
 import re
 import threading
@@ -21,9 +20,8 @@ import pytest
 import requests
 
 from tests.conftest import API_KEY
-from tests.harness import assert_clean_failure, run_tap
+from tests.harness import assert_clean_failure, page_key, report, run_tap, tap_api_requests
 from tests.okta_sim import OktaSimulator, RequestRecord
-from tests.test_faults import page_key, tap_api_requests
 
 USERS = "/api/v1/users"
 USERS_PAGE = 200
@@ -32,11 +30,6 @@ WAIT_LINE = re.compile(
     r"\| INFO +\| tap-okta +\| Rate limit: (?:Okta answered 429 \(.*?\) for )?"
     r"(/\S+?)[; ].*?waiting (\d+(?:\.\d+)?) s"
 )
-
-
-def report(name: str, **figures: Any) -> None:
-    """Figures quoted in the closing notes; visible with ``pytest -s``."""
-    print(f"\nFIGURES {name}: {json.dumps(figures, sort_keys=True)}")
 
 
 def windows(records: list[RequestRecord], seconds: float) -> list[list[RequestRecord]]:

@@ -20,13 +20,21 @@ MAX_PAGE = {
 }
 
 
+def membership_group_ids(sim: OktaSimulator) -> list[str]:
+    """Groups whose members the tap reads: all but the built-in Everyone."""
+    return [
+        group["id"]
+        for group in sim.org.all_groups()
+        if not (group["type"] == "BUILT_IN" and group["profile"]["name"] == "Everyone")
+    ]
+
+
 def expected_memberships(sim: OktaSimulator) -> set[tuple[str, str]]:
-    pairs = set()
-    for group in sim.org.all_groups():
-        if group["type"] == "BUILT_IN" and group["profile"]["name"] == "Everyone":
-            continue
-        pairs |= {(group["id"], user_id) for user_id in sim.org.group_members(group["id"])}
-    return pairs
+    return {
+        (group_id, user_id)
+        for group_id in membership_group_ids(sim)
+        for user_id in sim.org.group_members(group_id)
+    }
 
 
 def assert_everything_exactly_once(run: TapRun, sim: OktaSimulator) -> None:
