@@ -127,13 +127,18 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         scopes: t.Sequence[str],
         rate_limiter: RateLimiter,
         timeout: float,
+        optional_scopes: t.Sequence[str] = (),
         backoff: Backoff | None = None,
     ) -> None:
         super().__init__(
             auth_endpoint=org.token_url,
-            oauth_scopes=" ".join(scopes),
+            oauth_scopes=" ".join([*scopes, *optional_scopes]),
             client_id=client_id,
         )
+        self._required_scopes = " ".join(scopes)
+        # Scopes worth having but not worth failing for (the change feed's):
+        # Okta refuses the whole request if one of them was not granted.
+        self._optional_scopes = tuple(optional_scopes)
         self._org = org
         self._key_id = key_id
         self._signing_key = signing_key
@@ -150,6 +155,10 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self.tokens_issued = 0
 
     # --- the token request -------------------------------------------------
+
+    @property
+    def oauth_scopes(self) -> str:
+        return " ".join(filter(None, [self._required_scopes, *self._optional_scopes]))
 
     @property
     def oauth_request_body(self) -> dict[str, t.Any]:
@@ -242,6 +251,15 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 self._dpop = DPoPProver(self._clock)
                 continue
             description = str(body.get("error_description") or "")
+            if error == "invalid_scope" and self._optional_scopes:
+                logger.info(
+                    "Okta refused the scopes %s (%s); asking again without the optional %s.",
+                    self.oauth_scopes,
+                    description or error,
+                    " ".join(self._optional_scopes),
+                )
+                self._optional_scopes = ()
+                continue
             if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
                 # The assertion is re-signed with Okta's clock, now known from Date.
                 clock_retry_done = True

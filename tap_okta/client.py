@@ -106,7 +106,13 @@ class OktaConnection:
     reached_org: bool = False
 
     @classmethod
-    def open(cls, settings: OktaSettings, scopes: t.Sequence[str]) -> OktaConnection:
+    def open(
+        cls,
+        settings: OktaSettings,
+        scopes: t.Sequence[str],
+        *,
+        optional_scopes: t.Sequence[str] = (),
+    ) -> OktaConnection:
         clock = ServerClock()
         limiter = RateLimiter(
             share=settings.rate_limit_share,
@@ -126,6 +132,7 @@ class OktaConnection:
                 key_id=settings.key_id,
                 signing_key=settings.signing_key,
                 scopes=scopes,
+                optional_scopes=optional_scopes,
                 rate_limiter=limiter,
                 timeout=settings.request_timeout,
             )
@@ -167,6 +174,17 @@ def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
             "org). Check org_url and any proxy that rewrites Okta's responses."
         )
     return urlunsplit(parts)
+
+
+def org_relative(url: str) -> str:
+    """A link without scheme and host: what the state keeps of Okta's links."""
+    parts = urlsplit(url)
+    return urlunsplit(("", "", parts.path, parts.query, ""))
+
+
+def query_value(url: str, name: str) -> str | None:
+    values = parse_qs(urlsplit(url).query).get(name)
+    return values[0] if values else None
 
 
 def with_limit(url: str, limit: int) -> str:
@@ -243,6 +261,16 @@ class OktaStream(RESTStream["SplitResult"]):
 
     def get_new_paginator(self) -> OktaLinkPaginator:
         return OktaLinkPaginator(self.okta.settings.org, self.name)
+
+    def split_link(self, link: str) -> tuple[str, dict[str, t.Any]]:
+        """The URL and query parameters to request one of Okta's links."""
+        parts = urlsplit(link)
+        url = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+        return url, self.get_url_params(context=None, next_page_token=parts)
+
+    def requested_limit(self, response: requests.Response) -> int:
+        """The page size a response was asked for (a shorter page is the last)."""
+        return int(query_value(response.request.url or "", "limit") or self.page_size)
 
     def get_url_params(
         self, context: Context | None, next_page_token: SplitResult | None

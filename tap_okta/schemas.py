@@ -16,6 +16,17 @@ LINKS = th.Property("_links", OPEN_OBJECT)
 EMBEDDED = th.Property("_embedded", OPEN_OBJECT)
 
 
+# Singer's convention for a deletion: the record's keys plus this timestamp.
+DELETED_AT = th.Property(
+    "_sdc_deleted_at",
+    th.DateTimeType,
+    description=(
+        "Set when Okta removed or deleted the object (the time Okta recorded it); "
+        "null for live records."
+    ),
+)
+
+
 def _strings(*names: str) -> list[th.Property[str]]:
     return [th.Property(name, th.StringType) for name in names]
 
@@ -88,6 +99,7 @@ USER = th.PropertiesList(
     th.Property("credentials", USER_CREDENTIALS),
     LINKS,
     EMBEDDED,
+    DELETED_AT,
 )
 
 GROUP = th.PropertiesList(
@@ -110,6 +122,7 @@ GROUP = th.PropertiesList(
     th.Property("source", th.ObjectType(th.Property("id", th.StringType))),
     LINKS,
     EMBEDDED,
+    DELETED_AT,
 )
 
 APP = th.PropertiesList(
@@ -152,6 +165,7 @@ APP = th.PropertiesList(
     th.Property("universalLogout", OPEN_OBJECT),
     LINKS,
     EMBEDDED,
+    DELETED_AT,
 )
 
 APP_USER = th.PropertiesList(
@@ -166,6 +180,7 @@ APP_USER = th.PropertiesList(
     th.Property("profile", OPEN_OBJECT),
     LINKS,
     EMBEDDED,
+    DELETED_AT,
 )
 
 APP_GROUP = th.PropertiesList(
@@ -175,11 +190,13 @@ APP_GROUP = th.PropertiesList(
     th.Property("priority", th.IntegerType),
     th.Property("profile", OPEN_OBJECT),
     LINKS,
+    DELETED_AT,
 )
 
 GROUP_MEMBER = th.PropertiesList(
     th.Property("groupId", th.StringType, required=True),
     th.Property("userId", th.StringType, required=True),
+    DELETED_AT,
 )
 
 # System Log: a documented skeleton; every nested object stays open because

@@ -76,6 +76,7 @@ class OktaSettings:
     rate_limit_max_wait: float
     request_timeout: float
     include_client_secrets: bool
+    full_sync_interval_days: float = 7.0
 
 
 def _is_loopback(host: str) -> bool:
@@ -255,4 +256,5 @@ def load_settings(config: t.Mapping[str, t.Any]) -> OktaSettings:
         rate_limit_max_wait=_number(config, "rate_limit_max_wait", 900, 0, 86400),
         request_timeout=_number(config, "request_timeout", 60, 1, 600),
         include_client_secrets=_boolean(config, "include_client_secrets"),
+        full_sync_interval_days=_number(config, "full_sync_interval_days", 7, 0, 3650),
     )

@@ -13,6 +13,7 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_okta import streams
+from tap_okta.changes import LOGS_SCOPE, ChangeFeed, ChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.redact import install_log_redaction, redact
@@ -140,6 +141,30 @@ class TapOkta(Tap):
             description="Seconds to wait for one Okta response before retrying.",
         ),
         th.Property(
+            "full_sync_interval_days",
+            th.NumberType,
+            default=7,
+            title="Full sync interval (days)",
+            description=(
+                "Every this many days, read users, groups and group_members completely "
+                "(and send ACTIVATE_VERSION after the read when "
+                "emit_activate_version_messages is on), so targets drop what disappeared "
+                "without a System Log event, such as the members of a deleted group. "
+                "0: only the first run reads everything."
+            ),
+        ),
+        th.Property(
+            "emit_activate_version_messages",
+            th.BooleanType,
+            default=False,
+            title="Emit ACTIVATE_VERSION messages",
+            description=(
+                "After a complete read of a stream, send ACTIVATE_VERSION so targets that "
+                "honour it (e.g. MeltanoLabs target-postgres) delete or mark deleted every "
+                "row the read did not send. Incremental runs never send it."
+            ),
+        ),
+        th.Property(
             "include_client_secrets",
             th.BooleanType,
             default=False,
@@ -175,19 +200,37 @@ class TapOkta(Tap):
     @cached_property
     def connection(self) -> OktaConnection:
         """Opened on the first request, once the catalog says which streams run."""
-        return OktaConnection.open(self.okta_settings, self.required_scopes())
+        return OktaConnection.open(
+            self.okta_settings, self.required_scopes(), optional_scopes=self.optional_scopes()
+        )
+
+    @cached_property
+    def change_feed(self) -> ChangeFeed:
+        """The System Log as the directory streams' source of removals and deletions."""
+        return ChangeFeed(ChangeLogReader(tap=self))
+
+    def _running(self) -> list[OktaStream]:
+        return [
+            t.cast("OktaStream", stream)
+            for stream in self.streams.values()
+            if stream.selected or stream.has_selected_descendents
+        ]
 
     def required_scopes(self) -> tuple[str, ...]:
         """Only the scopes the selected streams need: Okta refuses the whole token
         request if any requested scope was not granted to the app."""
         if self.okta_settings.scopes:
             return self.okta_settings.scopes
-        needed = {
-            t.cast("OktaStream", stream).oauth_scope
-            for stream in self.streams.values()
-            if stream.selected or stream.has_selected_descendents
-        }
+        needed = {stream.oauth_scope for stream in self._running()}
         return tuple(sorted(needed)) or ("okta.users.read",)
+
+    def optional_scopes(self) -> tuple[str, ...]:
+        """The change feed's scope: asked for when a directory stream runs, and
+        dropped (with a warning) if the app was not granted it."""
+        if self.okta_settings.scopes or LOGS_SCOPE in self.required_scopes():
+            return ()
+        directory = any(isinstance(s, streams.DirectoryStream) for s in self._running())
+        return (LOGS_SCOPE,) if directory else ()
 
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]

@@ -158,6 +158,11 @@ def tap_api_requests(sim: OktaSimulator) -> list[RequestRecord]:
     ]
 
 
+def is_change_feed(record: RequestRecord) -> bool:
+    """The directory streams' filtered System Log query (not the logs stream)."""
+    return record.path == "/api/v1/logs" and "eventType" in " ".join(record.query.get("filter", []))
+
+
 def page_key(record: RequestRecord) -> tuple[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     """Which page a request asks for: path and query, ignoring the page size."""
     query = tuple(sorted((k, tuple(v)) for k, v in record.query.items() if k != "limit"))

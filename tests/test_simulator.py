@@ -1,9 +1,10 @@
 """The Okta simulator itself, exercised over real HTTP with ``requests``.
 
 These pin the Okta behaviours tap-okta's own tests rely on (see
-/work/shared/okta-api-notes.md): paging and Link headers, the DEPROVISIONED
-trap, filter/search semantics, search lag, System Log polling, auth flows,
-rate limits and injected faults.
+``../shared/okta-api-notes.md``, beside this repository): paging and Link headers,
+the DEPROVISIONED trap, filter/search semantics, search lag, System Log polling,
+directory changes logged to the System Log, auth flows, rate limits and injected
+faults.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from tests.okta_sim import (
     RateLimitConfig,
     jwk_thumbprint,
 )
+from tests.okta_sim.catalog import MUTATION_ONLY_EVENT_TYPES
 from tests.okta_sim.oauth import ASSERTION_TYPE, ServiceApp
 
 UTC = timezone.utc
@@ -493,7 +495,7 @@ def test_logs_polling_next_always_and_late_events(
     assert "next" in empty.links  # even an empty page has next
     # A late event: published before events already returned, persisted only now.
     late = org.add_event("user.account.lock", published=now - timedelta(minutes=8))
-    fresh = org.add_event("group.user_membership.add")
+    fresh = org.add_event("user.session.end")
     got = get(http, empty.links["next"]["url"])
     assert [e["uuid"] for e in got.json()] == [late["uuid"], fresh["uuid"]]
     again = get(http, empty.links["next"]["url"])  # an empty page's next = same position
@@ -588,6 +590,294 @@ def test_logs_retention_and_generated_late_events(
     assert {e["uuid"] for e in polled} == org.event_uuids()
     # persistence order: `published` goes backwards now and then
     assert any(a["published"] > b["published"] for a, b in itertools.pairwise(polled))
+
+
+# --- directory changes in the System Log ------------------------------------------------------
+
+# The event types the tap asks for to learn about removals and deletions (12 alternatives).
+DIRECTORY_EVENT_TYPES = (
+    "group.user_membership.add",
+    "group.user_membership.remove",
+    "application.user_membership.add",
+    "application.user_membership.remove",
+    "group.application_assignment.add",
+    "group.application_assignment.remove",
+    "user.lifecycle.create",
+    "user.lifecycle.deactivate",
+    "user.lifecycle.delete.completed",
+    "group.lifecycle.create",
+    "group.lifecycle.delete",
+    "application.lifecycle.delete",
+)
+DIRECTORY_FILTER = " or ".join(f'eventType eq "{t}"' for t in DIRECTORY_EVENT_TYPES)
+
+
+def poll_logs(
+    session: requests.Session, url: str, params: dict[str, Any] | None = None
+) -> tuple[list[dict[str, Any]], str]:
+    """A polling read: follow next links until an empty page; also the link to resume from."""
+    r = get(session, url, params=params)
+    events: list[dict[str, Any]] = []
+    while True:
+        assert r.status_code == 200, r.text
+        if not r.json():
+            return events, r.links["next"]["url"]
+        events += r.json()
+        r = get(session, r.links["next"]["url"])
+
+
+def target_keys(event: dict[str, Any]) -> list[tuple[str, str]]:
+    return [(t["type"], t["id"]) for t in event["target"]]
+
+
+def test_mutations_log_directory_events(quiet_sim: OktaSimulator, http: requests.Session) -> None:
+    org = quiet_sim.org
+    since = iso(org.clock.now() - timedelta(minutes=1))
+    user = org.create_user()
+    uid = user["id"]
+    gid = org.create_group("Auditors")["id"]
+    aid = org.create_app("Audit Portal")["id"]
+    org.add_group_member(gid, uid)
+    org.remove_group_member(gid, uid)
+    org.assign_app_user(aid, uid)
+    org.unassign_app_user(aid, uid)
+    org.assign_app_group(aid, gid)
+    org.unassign_app_group(aid, gid)
+    org.update_user_profile(uid, {"title": "Auditor"})
+    org.update_group_profile(gid, {"description": "Internal audit"})
+    org.touch_user(uid)  # a change the tap does not see: no event
+    org.set_user_status(uid, "SUSPENDED")
+    org.set_user_status(uid, "ACTIVE")
+    org.set_user_status(uid, "DEPROVISIONED")
+    org.delete_user(uid)
+    org.delete_group(gid)
+    org.set_app_status(aid, "INACTIVE")
+    org.delete_app(aid)
+
+    got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 5})
+    u, g, a = ("User", uid), ("UserGroup", gid), ("AppInstance", aid)
+    app_user = ("AppUser", "0ua" + uid[3:])
+    assert [(e["eventType"], target_keys(e)) for e in got] == [
+        ("user.lifecycle.create", [u]),
+        ("group.lifecycle.create", [g]),
+        ("application.lifecycle.create", [a]),
+        ("group.user_membership.add", [u, g]),
+        ("group.user_membership.remove", [u, g]),
+        ("application.user_membership.add", [app_user, a, u]),
+        ("application.user_membership.remove", [app_user, a, u]),
+        ("group.application_assignment.add", [a, g]),
+        ("group.application_assignment.remove", [a, g]),
+        ("user.account.update_profile", [u]),
+        ("group.profile.update", [g]),
+        ("user.lifecycle.suspend", [u]),
+        ("user.lifecycle.unsuspend", [u]),
+        ("user.lifecycle.deactivate", [u]),
+        # Deleting the user takes its memberships along, with no event per membership.
+        ("user.lifecycle.delete.initiated", [u]),
+        ("user.lifecycle.delete.completed", [u]),
+        ("group.lifecycle.delete", [g]),
+        ("application.lifecycle.deactivate", [a]),
+        ("application.lifecycle.delete", [a]),
+    ]
+    for e in got:
+        assert e["actor"]["id"] in org.admin_ids
+        assert e["actor"]["type"] == "User"
+        assert e["outcome"] == {"reason": None, "result": "SUCCESS"}
+        assert e["severity"] == "INFO"
+        assert e["displayMessage"]
+        assert e["debugContext"]["debugData"]["requestUri"].startswith("/api/v1/")
+        assert all(
+            set(t) == {"alternateId", "detailEntry", "displayName", "id", "type"}
+            for t in e["target"]
+        )
+    by_type = {e["eventType"]: e for e in got}
+    assert by_type["group.user_membership.add"]["legacyEventType"] == (
+        "core.user_group_member.user_add"
+    )
+    assert by_type["group.user_membership.remove"]["legacyEventType"] == (
+        "core.user_group_member.user_remove"
+    )
+    # The deleted user is named as it was (the target is built before the user goes).
+    login, p = user["profile"]["login"], user["profile"]
+    assert by_type["user.lifecycle.delete.completed"]["target"] == [
+        {
+            "alternateId": login,
+            "detailEntry": None,
+            "displayName": f"{p['firstName']} {p['lastName']}",
+            "id": uid,
+            "type": "User",
+        }
+    ]
+    assert by_type["application.user_membership.add"]["target"][0]["alternateId"] == login
+    assert by_type["application.lifecycle.delete"]["target"][0]["displayName"] == "Audit Portal"
+    assert by_type["group.lifecycle.delete"]["target"][0]["alternateId"] == "Auditors"
+
+
+def test_mutation_events_are_published_at_the_change_and_stored_now(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = quiet_sim.org
+    logs = quiet_sim.url("/api/v1/logs")
+    now = org.clock.now()
+    first, resume = poll_logs(http, logs, {"since": iso(now - timedelta(minutes=10))})
+    assert first == []
+    gid = org.create_group("Late Joiners", at=now - timedelta(minutes=5))["id"]
+    uid = org.users_by_status()["ACTIVE"][0]
+    org.add_group_member(gid, uid, at=now - timedelta(minutes=3))
+    late, _ = poll_logs(http, resume)  # persisted now: polling from the old position sees them
+    assert [e["published"] for e in late] == [
+        iso(now - timedelta(minutes=5)),
+        iso(now - timedelta(minutes=3)),
+    ]
+    # The group itself records the change at whole seconds, as Okta does.
+    group = next(x for x in org.all_groups() if x["id"] == gid)
+    joined = (now - timedelta(minutes=3)).replace(microsecond=0)
+    assert group["lastMembershipUpdated"] == iso(joined)
+
+
+def test_log_directory_changes_off_logs_nothing(quiet_sim: OktaSimulator) -> None:
+    org = quiet_sim.org
+    org.log_directory_changes = False
+    gid = org.create_group("Imported")["id"]
+    uid = org.create_user(status="DEPROVISIONED")["id"]
+    org.add_group_member(gid, uid)
+    org.delete_user(uid)
+    org.delete_group(gid)
+    assert org.event_count == 0
+    org.log_directory_changes = True
+    org.create_group("Logged")
+    assert [e["eventType"] for e in org.visible_events()] == ["group.lifecycle.create"]
+
+
+def test_deletes_follow_okta_rules(quiet_sim: OktaSimulator) -> None:
+    org = quiet_sim.org
+    active = org.users_by_status()["ACTIVE"][0]
+    with pytest.raises(ValueError, match="only DEPROVISIONED"):
+        org.delete_user(active)
+    assert org.get_user(active)["id"] == active
+    live_app = next(a["id"] for a in org.all_apps() if a["status"] == "ACTIVE")
+    with pytest.raises(ValueError, match="only INACTIVE"):
+        org.delete_app(live_app)
+    with pytest.raises(ValueError, match="built-in"):
+        org.delete_group(org.everyone_id)
+    assert org.event_count == 0  # refused deletes log nothing
+    with pytest.raises(KeyError):
+        org.delete_app("0oanope")
+
+    # A deleted app takes its assignments along.
+    app = org.create_app("Retired", status="INACTIVE")["id"]
+    org.assign_app_user(app, active)
+    org.assign_app_group(app, org.everyone_id)
+    org.delete_app(app)
+    snap = org.snapshot()
+    assert app not in snap["apps"]
+    assert not any(a == app for a, _ in snap["app_users"] | snap["app_groups"])
+
+
+def test_log_filter_event_type_alternatives_while_polling(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = quiet_sim.org
+    logs = quiet_sim.url("/api/v1/logs")
+    params = {
+        "since": iso(org.clock.now() - timedelta(minutes=1)),
+        "sortOrder": "ASCENDING",
+        "filter": DIRECTORY_FILTER,
+        "limit": 2,
+    }
+
+    def changes() -> set[str]:
+        """Uuids of events of the filtered types made since the last call."""
+        before = org.event_uuids()
+        uid = org.create_user()["id"]
+        org.add_events(5, event_type="user.session.start")
+        gid = org.create_group("Filtered")["id"]
+        org.add_group_member(gid, uid)
+        org.add_events(5, event_type="user.authentication.sso")
+        org.update_group_profile(gid, {"description": "not in the filter"})
+        org.remove_group_member(gid, uid)
+        org.set_user_status(uid, "DEPROVISIONED")
+        org.delete_user(uid)
+        org.delete_group(gid)
+        made = [e for e in org.visible_events() if e["uuid"] not in before]
+        return {e["uuid"] for e in made if e["eventType"] in DIRECTORY_EVENT_TYPES}
+
+    expected = changes()
+    assert len(expected) == 7
+    got, resume = poll_logs(http, logs, params)
+    assert [e["uuid"] for e in got] == [
+        e["uuid"] for e in org.visible_events() if e["uuid"] in expected
+    ]
+    assert "filter=" in resume  # the next link keeps the filter
+    # Resuming from the saved next link returns only the next round's matches.
+    again = changes()
+    got2, _ = poll_logs(http, resume)
+    assert {e["uuid"] for e in got2} == again
+    assert {e["eventType"] for e in got + got2} <= set(DIRECTORY_EVENT_TYPES)
+
+    for bad in (
+        DIRECTORY_FILTER + " or",
+        DIRECTORY_FILTER.replace(" or ", " or or ", 1),
+        "(" + DIRECTORY_FILTER,
+        'eventType in ("group.lifecycle.delete")',
+    ):
+        okta_error(get(http, logs, params={**params, "filter": bad}), 400, "E0000053")
+
+
+def test_random_events_never_claim_directory_changes() -> None:
+    org = Org.generate(seed=5, users=200, events=3000)
+    assert org.event_count == 3000
+    org.add_events(500)
+    kinds = {e["eventType"] for e in org.visible_events()}
+    assert "user.session.start" in kinds
+    assert not kinds & MUTATION_ONLY_EVENT_TYPES
+    with pytest.raises(ValueError, match="mutation methods"):
+        org.add_event("group.user_membership.remove")
+    with pytest.raises(ValueError, match="mutation methods"):
+        org.add_events(1, event_type="user.lifecycle.delete.completed")
+    uid = org.users_by_status()["ACTIVE"][0]
+    explicit = org.add_event("group.user_membership.add", target=[{"id": uid, "type": "User"}])
+    assert explicit["target"] == [{"id": uid, "type": "User"}]
+
+
+def test_snapshot_matches_api_listings(sim: OktaSimulator, http: requests.Session) -> None:
+    org = sim.org
+    sim.rate_limits.limits["/api/v1/apps/{id}"] = 1000
+    gone = org.users_by_status()["DEPROVISIONED"][0]
+    org.delete_user(gone)
+    dropped = next(g["id"] for g in org.all_groups() if g["type"] == "OKTA_GROUP")
+    org.delete_group(dropped)
+    retired = next(a["id"] for a in org.all_apps() if a["status"] == "INACTIVE")
+    org.delete_app(retired)
+    snap = org.snapshot()
+
+    every_user = {"filter": 'lastUpdated gt "2000-01-01T00:00:00.000Z"'}
+    users = {u["id"] for u in items(crawl(http, sim.url("/api/v1/users"), every_user))}
+    groups = {g["id"] for g in items(crawl(http, sim.url("/api/v1/groups")))}
+    apps = {a["id"] for a in items(crawl(http, sim.url("/api/v1/apps"), {"limit": 200}))}
+
+    def pairs(path: str, parent: str, limit: int) -> set[tuple[str, str]]:
+        url = sim.url(path.format(parent))
+        return {(parent, o["id"]) for o in items(crawl(http, url, {"limit": limit}))}
+
+    members = set().union(*(pairs("/api/v1/groups/{}/users", g, 1000) for g in groups))
+    app_users = set().union(*(pairs("/api/v1/apps/{}/users", a, 500) for a in apps))
+    app_groups = set().union(*(pairs("/api/v1/apps/{}/groups", a, 200) for a in apps))
+    assert snap == {
+        "users": users,
+        "groups": groups,
+        "group_members": members,
+        "apps": apps,
+        "app_users": app_users,
+        "app_groups": app_groups,
+    }
+    assert gone not in users
+    assert dropped not in groups
+    assert retired not in apps
+    assert any(g == org.everyone_id for g, _ in snap["group_members"])
+    # A copy: changing it does not change the org.
+    snap["users"].clear()
+    assert org.snapshot()["users"] == users
 
 
 # --- authentication ---------------------------------------------------------------------------

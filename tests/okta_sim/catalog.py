@@ -188,10 +188,12 @@ class _EventType:
     display: str
     actor: str  # user | admin | system
     targets: tuple[str, ...]  # app | appuser | user | group | policy | token | role
-    weight: int
+    weight: int  # share of the random background mix; 0 = logged by mutations only
 
 
-EVENT_TYPES: tuple[_EventType, ...] = (
+# Background activity: Org.generate's history and Org.add_events pick from these by weight,
+# with random actors and targets.
+_RANDOM_EVENT_TYPES: tuple[_EventType, ...] = (
     _EventType(
         "user.session.start", "core.user_auth.login_success", "User login to Okta", "user", (), 30
     ),
@@ -224,30 +226,6 @@ EVENT_TYPES: tuple[_EventType, ...] = (
         "user",
         (),
         2,
-    ),
-    _EventType(
-        "group.user_membership.add",
-        "core.user_group_member.user_add",
-        "Add user to group membership",
-        "admin",
-        ("user", "group"),
-        4,
-    ),
-    _EventType(
-        "group.user_membership.remove",
-        "core.user_group_member.user_remove",
-        "Remove user from group membership",
-        "admin",
-        ("user", "group"),
-        2,
-    ),
-    _EventType(
-        "application.user_membership.add",
-        "application.user_membership.add",
-        "Add user to application membership",
-        "admin",
-        ("appuser", "app", "user"),
-        3,
     ),
     _EventType(
         "user.lifecycle.create",
@@ -285,8 +263,114 @@ EVENT_TYPES: tuple[_EventType, ...] = (
         "system.api_token.create", "api.token.create", "Create API token", "admin", ("token",), 1
     ),
 )
+
+# Directory changes, logged only by Org's mutation methods, with the real targets: a random
+# target would claim a membership, assignment or deletion that never happened, and the tap
+# applies these events to the tables it loads.  Names follow Okta's event-type catalog,
+# legacy names its /events -> /logs migration table (None where that table lists none).
+_MUTATION_EVENT_TYPES: tuple[_EventType, ...] = tuple(
+    _EventType(event_type, legacy, display, "admin", targets, 0)
+    for event_type, legacy, display, targets in (
+        (
+            "group.user_membership.add",
+            "core.user_group_member.user_add",
+            "Add user to group membership",
+            ("user", "group"),
+        ),
+        (
+            "group.user_membership.remove",
+            "core.user_group_member.user_remove",
+            "Remove user from group membership",
+            ("user", "group"),
+        ),
+        (
+            "application.user_membership.add",
+            "app.generic.provision.assign_user_to_app",
+            "Add user to application membership",
+            ("appuser", "app", "user"),
+        ),
+        (
+            "application.user_membership.remove",
+            "app.generic.provision.deactivate_user_from_app",
+            "Remove user from application membership",
+            ("appuser", "app", "user"),
+        ),
+        (
+            "group.application_assignment.add",
+            "group.application_assignment.add",
+            "Add assigned application to group",
+            ("app", "group"),
+        ),
+        (
+            "group.application_assignment.remove",
+            "group.application_assignment.remove",
+            "Remove assigned application from group",
+            ("app", "group"),
+        ),
+        (
+            "user.lifecycle.activate",
+            "core.user.config.user_activated",
+            "Activate Okta user",
+            ("user",),
+        ),
+        (
+            "user.lifecycle.suspend",
+            "core.user.config.user_status.suspended",
+            "Suspend Okta user",
+            ("user",),
+        ),
+        (
+            "user.lifecycle.unsuspend",
+            "core.user.config.user_status.unsuspended",
+            "Unsuspend Okta user",
+            ("user",),
+        ),
+        (
+            "user.account.unlock_by_admin",
+            "core.user_auth.account_unlocked_by_admin",
+            "Unlock user account by admin",
+            ("user",),
+        ),
+        (
+            "user.lifecycle.delete.initiated",
+            "core.user.config.user_status.delete.initiated",
+            "Delete Okta user initiated",
+            ("user",),
+        ),
+        (
+            "user.lifecycle.delete.completed",
+            "core.user.config.user_status.delete.completed",
+            "Delete Okta user completed",
+            ("user",),
+        ),
+        ("group.lifecycle.create", None, "Create Okta group", ("group",)),
+        ("group.profile.update", None, "Update Okta group profile", ("group",)),
+        ("group.lifecycle.delete", None, "Delete Okta group", ("group",)),
+        ("application.lifecycle.create", None, "Create application", ("app",)),
+        (
+            "application.lifecycle.activate",
+            "app.generic.config.app_activated",
+            "Activate application",
+            ("app",),
+        ),
+        (
+            "application.lifecycle.deactivate",
+            "app.generic.config.app_deactivated",
+            "Deactivate application",
+            ("app",),
+        ),
+        (
+            "application.lifecycle.delete",
+            "app.generic.config.app_deleted",
+            "Delete application",
+            ("app",),
+        ),
+    )
+)
+EVENT_TYPES: tuple[_EventType, ...] = _RANDOM_EVENT_TYPES + _MUTATION_EVENT_TYPES
 EVENT_WEIGHTS = tuple(e.weight for e in EVENT_TYPES)
 EVENT_TYPE_INDEX = {e.event_type: i for i, e in enumerate(EVENT_TYPES)}
+MUTATION_ONLY_EVENT_TYPES = frozenset(e.event_type for e in _MUTATION_EVENT_TYPES)
 
 APP_CATALOG: tuple[tuple[str, str, str | None], ...] = (
     ("zoomus", "Zoom", "SAML_2_0"),

@@ -22,7 +22,7 @@ import unicodedata
 from bisect import insort
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 
 from .catalog import (
@@ -35,6 +35,7 @@ from .catalog import (
     FIRST_NAMES,
     GEO,
     LAST_NAMES,
+    MUTATION_ONLY_EVENT_TYPES,
     OUTCOME_ALLOW,
     OUTCOME_DENY,
     OUTCOME_FAIL,
@@ -42,7 +43,7 @@ from .catalog import (
     TITLES,
     USER_AGENTS,
 )
-from .clock import SimClock, fmt_ms, fmt_seconds, to_epoch
+from .clock import UTC, SimClock, fmt_ms, fmt_seconds, to_epoch
 from .filters import resolve
 from .oauth import (
     ALL_READ_SCOPES,
@@ -72,6 +73,14 @@ GROUP_TYPES = ("OKTA_GROUP", "APP_GROUP", "BUILT_IN")
 _ID_ALPHABET = string.ascii_letters + string.digits
 DAY = 86400
 _T = TypeVar("_T")
+# Who a directory change is logged as when the org has no admin users (an empty ``Org()``).
+_SYSTEM_ACTOR: dict[str, Any] = {
+    "id": "0oa1systemprincipal1",
+    "type": "SystemPrincipal",
+    "alternateId": "system@okta.com",
+    "displayName": "Okta System",
+    "detailEntry": None,
+}
 
 
 @dataclass
@@ -137,6 +146,9 @@ class Org:
         # responses link there instead of domain_url, so helpers and API output compare equal.
         self.public_url: str | None = None
         self._rng = random.Random(seed * 7919 + 1)  # ids/data of objects created by mutations
+        # The events mutations log draw from their own stream, so turning logging off (or
+        # on) never changes the ids of the objects a test creates.
+        self._log_rng = random.Random(seed * 7919 + 2)
         self._ids: set[str] = set()
 
         self.users: dict[str, dict[str, Any]] = {}
@@ -171,6 +183,9 @@ class Org:
         self.cursor_epoch = 0
         self.log_retention_days = 90
         self.log_max_since_days = 180
+        # Mutations log their System Log events, as Okta logs every directory change.
+        # False models changes Okta does not log one row at a time (e.g. an import).
+        self.log_directory_changes = True
 
         # --- fixed ids -----------------------------------------------------------------
         self.user_type_id = "oty" + self._rand_chars(self._rng, 17)
@@ -1180,10 +1195,81 @@ class Org:
         except KeyError:
             raise KeyError(f"no such group: {group_id}") from None
 
+    def _app(self, app_id: str) -> dict[str, Any]:
+        try:
+            return self.apps[app_id]
+        except KeyError:
+            raise KeyError(f"no such app: {app_id}") from None
+
     def _touch_membership(self, group_id: str, ts: int) -> None:
         self.groups[group_id]["lastMembershipUpdated"] = fmt_seconds(ts)
         self._member_cache.pop(group_id, None)
         self._bump("groups")
+
+    # --- System Log entries for directory changes --------------------------------------
+
+    def _log_change(
+        self,
+        event_type: str,
+        targets: list[dict[str, Any]],
+        at: datetime | None,
+        request_uri: str,
+    ) -> None:
+        """Log a directory change as Okta does: an admin did it, SUCCESS, INFO.
+
+        ``published`` is the change's time (``at``, else now); the event is persisted now,
+        so a past ``at`` makes a late event, as :meth:`add_event` models.  Build
+        ``targets`` before removing an object: a target names the object as it was.
+        """
+        if not self.log_directory_changes:
+            return
+        now_ms = self.clock.now_ms()
+        published = _epoch_ms(at) if at is not None else now_ms
+        uuid = self._new_uuid(self._log_rng, published)
+        # Admin events name the API call that made the change (requestId = transaction id).
+        debug = {
+            "requestId": uuid.replace("-", "")[:32],
+            "requestUri": request_uri,
+            "url": f"{request_uri}?",
+        }
+        actor = (
+            self._actor(self._log_rng.choice(self.admin_ids)) if self.admin_ids else _SYSTEM_ACTOR
+        )
+        self._append_event(
+            _Event(
+                seq=len(self._events),
+                uuid=uuid,
+                published_ms=published,
+                stored_ms=max(now_ms, published),
+                kind=EVENT_TYPE_INDEX[event_type],
+                severity="INFO",
+                actor=actor,
+                targets=tuple(targets),
+                outcome=OUTCOME_OK,
+                geo=0,
+                agent=0,
+                overrides={"debugContext": {"debugData": debug}},
+            )
+        )
+
+    def _user_target(self, user_id: str) -> dict[str, Any]:
+        return self._target("user", user_id)
+
+    def _app_user_targets(self, app_id: str, user_id: str) -> list[dict[str, Any]]:
+        # Okta's order for application.user_membership.*: AppUser, AppInstance, User.
+        return [
+            self._target("appuser", user_id),
+            self._target("app", app_id),
+            self._target("user", user_id),
+        ]
+
+    def _forget_targets(self, user_id: str) -> None:
+        """A profile change renames the user in later events (earlier ones keep the old name)."""
+        self._actor_cache.pop(user_id, None)
+        self._target_cache.pop(("user", user_id), None)
+        self._target_cache.pop(("appuser", user_id), None)
+
+    # --- users -------------------------------------------------------------------------
 
     def create_user(
         self,
@@ -1191,7 +1277,11 @@ class Org:
         profile: dict[str, Any] | None = None,
         at: datetime | None = None,
     ) -> dict[str, Any]:
-        """Add a user (also to Everyone, which moves Everyone's lastMembershipUpdated)."""
+        """Add a user (also to Everyone, which moves Everyone's lastMembershipUpdated).
+
+        Logs ``user.lifecycle.create``.  Everyone's membership is implicit: Okta logs no
+        ``group.user_membership.add`` for it.
+        """
         if status not in USER_STATUSES:
             raise ValueError(f"unknown status {status}")
         with self.lock:
@@ -1214,11 +1304,13 @@ class Org:
                 self.memberships[self.everyone_id].add(uid)
                 self._touch_membership(self.everyone_id, ts)
             self._refresh_pools()
+            self._log_change("user.lifecycle.create", [self._user_target(uid)], at, "/api/v1/users")
             return self._export(user)
 
     def update_user_profile(
         self, user_id: str, changes: dict[str, Any], at: datetime | None = None
     ) -> dict[str, Any]:
+        """Logs ``user.account.update_profile`` unless ``changes`` is empty (see touch_user)."""
         with self.lock:
             user = self._user(user_id)
             self._before_user_change(user_id)
@@ -1227,17 +1319,26 @@ class Org:
                 user["credentials"]["emails"][0]["value"] = changes["email"]
             user["lastUpdated"] = fmt_seconds(self._stamp(at))
             self._after_user_change(user_id)
-            self._actor_cache.pop(user_id, None)
+            self._forget_targets(user_id)
             self._bump("users")
+            if changes:
+                self._log_change(
+                    "user.account.update_profile",
+                    [self._user_target(user_id)],
+                    at,
+                    f"/api/v1/users/{user_id}",
+                )
             return self._export(user)
 
     def set_user_status(
         self, user_id: str, status: str, at: datetime | None = None
     ) -> dict[str, Any]:
+        """Logs the lifecycle event of the transition, if Okta has one (see _status_event)."""
         if status not in USER_STATUSES:
             raise ValueError(f"unknown status {status}")
         with self.lock:
             user = self._user(user_id)
+            previous = user["status"]
             self._before_user_change(user_id)
             stamp = fmt_seconds(self._stamp(at))
             user["status"] = status
@@ -1247,29 +1348,56 @@ class Org:
                 user["activated"] = stamp
             self._after_user_change(user_id)
             self._bump("users")
+            logged = _status_event(previous, status)
+            if logged is not None:
+                event_type, operation = logged
+                self._log_change(
+                    event_type,
+                    [self._user_target(user_id)],
+                    at,
+                    f"/api/v1/users/{user_id}/lifecycle/{operation}",
+                )
             return self._export(user)
 
     def touch_user(self, user_id: str, at: datetime | None = None) -> dict[str, Any]:
-        """Move lastUpdated only (e.g. a change to a field the tap does not see)."""
+        """Move lastUpdated only (e.g. a change to a field the tap does not see): no event."""
         return self.update_user_profile(user_id, {}, at=at)
 
-    def delete_user(self, user_id: str) -> None:
-        """Hard delete (Okta deletes DEPROVISIONED users): gone from every list."""
+    def delete_user(self, user_id: str, at: datetime | None = None) -> None:
+        """Hard delete: gone from every list.  Okta deletes only DEPROVISIONED users.
+
+        Logs ``user.lifecycle.delete.initiated`` and ``.completed``.  The user's group
+        memberships and app assignments go with it, unlogged: Okta writes no event per
+        membership, so the delete event is the only news of them.
+        """
         with self.lock:
-            self._user(user_id)
+            user = self._user(user_id)
+            if user["status"] != "DEPROVISIONED":
+                raise ValueError(
+                    f"cannot delete user {user_id} in status {user['status']}: "
+                    "Okta deletes only DEPROVISIONED users (deactivate first)"
+                )
+            target = self._user_target(user_id)
+            ts = self._stamp(at)
             self._before_user_change(user_id)
             del self.users[user_id]
             self._after_user_change(user_id)
-            ts = self._stamp(None)
             for gid, members in self.memberships.items():
                 if user_id in members:
                     members.discard(user_id)
                     self._touch_membership(gid, ts)
             for assignments in self.app_users.values():
                 assignments.pop(user_id, None)
+            if user_id in self.admin_ids:
+                self.admin_ids.remove(user_id)
             self._bump("users")
             self._bump("apps")
             self._refresh_pools()
+            uri = f"/api/v1/users/{user_id}"
+            self._log_change("user.lifecycle.delete.initiated", [target], at, uri)
+            self._log_change("user.lifecycle.delete.completed", [target], at, uri)
+
+    # --- groups ------------------------------------------------------------------------
 
     def create_group(
         self,
@@ -1278,6 +1406,7 @@ class Org:
         at: datetime | None = None,
         description: str | None = None,
     ) -> dict[str, Any]:
+        """Logs ``group.lifecycle.create``."""
         if type not in GROUP_TYPES:
             raise ValueError(f"unknown group type {type}")
         with self.lock:
@@ -1297,37 +1426,77 @@ class Org:
             self.memberships[gid] = set()
             self._bump("groups")
             self._refresh_pools()
+            self._log_change(
+                "group.lifecycle.create", [self._target("group", gid)], at, "/api/v1/groups"
+            )
             return self._export(group)
 
     def update_group_profile(
         self, group_id: str, changes: dict[str, Any], at: datetime | None = None
     ) -> dict[str, Any]:
-        """Profile change: moves lastUpdated, not lastMembershipUpdated."""
+        """Profile change: moves lastUpdated, not lastMembershipUpdated.
+
+        Logs ``group.profile.update`` unless ``changes`` is empty.
+        """
         with self.lock:
             group = self._group(group_id)
             group["profile"].update(changes)
             group["lastUpdated"] = fmt_seconds(self._stamp(at))
             self._target_cache.pop(("group", group_id), None)
             self._bump("groups")
+            if changes:
+                self._log_change(
+                    "group.profile.update",
+                    [self._target("group", group_id)],
+                    at,
+                    f"/api/v1/groups/{group_id}",
+                )
             return self._export(group)
 
     def add_group_member(self, group_id: str, user_id: str, at: datetime | None = None) -> None:
-        """Membership change: moves lastMembershipUpdated only (lastUpdated stays)."""
+        """Membership change: moves lastMembershipUpdated only (lastUpdated stays).
+
+        Logs ``group.user_membership.add`` when the user was not a member yet.
+        """
         with self.lock:
             self._group(group_id)
             self._user(user_id)
+            added = user_id not in self.memberships[group_id]
             self.memberships[group_id].add(user_id)
             self._touch_membership(group_id, self._stamp(at))
+            if added:
+                self._log_membership("group.user_membership.add", group_id, user_id, at)
 
     def remove_group_member(self, group_id: str, user_id: str, at: datetime | None = None) -> None:
+        """Logs ``group.user_membership.remove`` when the user was a member."""
         with self.lock:
             self._group(group_id)
+            removed = user_id in self.memberships[group_id]
             self.memberships[group_id].discard(user_id)
             self._touch_membership(group_id, self._stamp(at))
+            if removed:
+                self._log_membership("group.user_membership.remove", group_id, user_id, at)
 
-    def delete_group(self, group_id: str) -> None:
+    def _log_membership(
+        self, event_type: str, group_id: str, user_id: str, at: datetime | None
+    ) -> None:
+        self._log_change(
+            event_type,
+            [self._user_target(user_id), self._target("group", group_id)],
+            at,
+            f"/api/v1/groups/{group_id}/users/{user_id}",
+        )
+
+    def delete_group(self, group_id: str, at: datetime | None = None) -> None:
+        """Logs ``group.lifecycle.delete``; Everyone (BUILT_IN) cannot be deleted.
+
+        Memberships and app assignments of the group go with it, unlogged (as in Okta).
+        """
         with self.lock:
-            self._group(group_id)
+            group = self._group(group_id)
+            if group["type"] == "BUILT_IN":
+                raise ValueError(f"cannot delete the built-in group {group_id} (Everyone)")
+            target = self._target("group", group_id)
             del self.groups[group_id]
             del self.memberships[group_id]
             for assignments in self.app_groups.values():
@@ -1335,6 +1504,9 @@ class Org:
             self._bump("groups")
             self._bump("apps")
             self._refresh_pools()
+            self._log_change("group.lifecycle.delete", [target], at, f"/api/v1/groups/{group_id}")
+
+    # --- apps --------------------------------------------------------------------------
 
     def create_app(
         self,
@@ -1345,6 +1517,7 @@ class Org:
         status: str = "ACTIVE",
         at: datetime | None = None,
     ) -> dict[str, Any]:
+        """Logs ``application.lifecycle.create``."""
         with self.lock:
             ts = self._stamp(at)
             aid = self._new_id("0oa")
@@ -1358,43 +1531,116 @@ class Org:
             self.app_groups[aid] = {}
             self._bump("apps")
             self._refresh_pools()
+            self._log_change(
+                "application.lifecycle.create", [self._target("app", aid)], at, "/api/v1/apps"
+            )
             return self._export(app)
 
     def set_app_status(self, app_id: str, status: str, at: datetime | None = None) -> None:
+        """Logs ``application.lifecycle.activate`` / ``.deactivate`` when the status changes."""
+        if status not in ("ACTIVE", "INACTIVE"):
+            raise ValueError(f"unknown app status {status}")
         with self.lock:
-            app = self.apps[app_id]
+            app = self._app(app_id)
+            changed = app["status"] != status
             app["status"] = status
             app["lastUpdated"] = fmt_seconds(self._stamp(at))
             self._bump("apps")
+            if changed:
+                operation = "activate" if status == "ACTIVE" else "deactivate"
+                self._log_change(
+                    f"application.lifecycle.{operation}",
+                    [self._target("app", app_id)],
+                    at,
+                    f"/api/v1/apps/{app_id}/lifecycle/{operation}",
+                )
+
+    def delete_app(self, app_id: str, at: datetime | None = None) -> None:
+        """Logs ``application.lifecycle.delete``; Okta deletes only INACTIVE apps.
+
+        The app's user and group assignments go with it, unlogged (as in Okta).
+        """
+        with self.lock:
+            app = self._app(app_id)
+            if app["status"] != "INACTIVE":
+                raise ValueError(
+                    f"cannot delete app {app_id} in status {app['status']}: "
+                    "Okta deletes only INACTIVE apps (deactivate first)"
+                )
+            target = self._target("app", app_id)
+            del self.apps[app_id]
+            self.app_users.pop(app_id, None)
+            self.app_groups.pop(app_id, None)
+            self._bump("apps")
+            self._refresh_pools()
+            self._log_change("application.lifecycle.delete", [target], at, f"/api/v1/apps/{app_id}")
 
     def assign_app_user(
         self, app_id: str, user_id: str, at: datetime | None = None, scope: str = "USER"
     ) -> dict[str, Any]:
+        """Logs ``application.user_membership.add`` for a new assignment (not a re-assign)."""
         with self.lock:
-            if app_id not in self.apps:
-                raise KeyError(f"no such app: {app_id}")
+            self._app(app_id)
             self._user(user_id)
+            added = user_id not in self.app_users[app_id]
             stamp = fmt_seconds(self._stamp(at))
             self.app_users[app_id][user_id] = (stamp, stamp, scope, "ACTIVE", "DISABLED")
             self._app_user_cache.pop(app_id, None)
+            if added:
+                self._log_change(
+                    "application.user_membership.add",
+                    self._app_user_targets(app_id, user_id),
+                    at,
+                    f"/api/v1/apps/{app_id}/users",
+                )
             return self._export(self.app_user_obj(app_id, user_id))
 
-    def unassign_app_user(self, app_id: str, user_id: str) -> None:
+    def unassign_app_user(self, app_id: str, user_id: str, at: datetime | None = None) -> None:
+        """Logs ``application.user_membership.remove`` when the user was assigned."""
         with self.lock:
-            self.app_users.get(app_id, {}).pop(user_id, None)
+            if self.app_users.get(app_id, {}).pop(user_id, None) is None:
+                return
             self._app_user_cache.pop(app_id, None)
+            self._log_change(
+                "application.user_membership.remove",
+                self._app_user_targets(app_id, user_id),
+                at,
+                f"/api/v1/apps/{app_id}/users/{user_id}",
+            )
 
     def assign_app_group(
         self, app_id: str, group_id: str, at: datetime | None = None, priority: int | None = None
     ) -> dict[str, Any]:
+        """Logs ``group.application_assignment.add`` for a new assignment."""
         with self.lock:
-            if app_id not in self.apps:
-                raise KeyError(f"no such app: {app_id}")
+            self._app(app_id)
             self._group(group_id)
+            added = group_id not in self.app_groups[app_id]
             prio = priority if priority is not None else len(self.app_groups[app_id])
             self.app_groups[app_id][group_id] = (fmt_seconds(self._stamp(at)), prio)
             self._app_group_cache.pop(app_id, None)
+            if added:
+                self._log_app_group("group.application_assignment.add", app_id, group_id, at)
             return self._export(self.app_group_obj(app_id, group_id))
+
+    def unassign_app_group(self, app_id: str, group_id: str, at: datetime | None = None) -> None:
+        """Logs ``group.application_assignment.remove`` when the group was assigned."""
+        with self.lock:
+            self._app(app_id)
+            if self.app_groups[app_id].pop(group_id, None) is None:
+                return
+            self._app_group_cache.pop(app_id, None)
+            self._log_app_group("group.application_assignment.remove", app_id, group_id, at)
+
+    def _log_app_group(
+        self, event_type: str, app_id: str, group_id: str, at: datetime | None
+    ) -> None:
+        self._log_change(
+            event_type,
+            [self._target("app", app_id), self._target("group", group_id)],
+            at,
+            f"/api/v1/apps/{app_id}/groups/{group_id}",
+        )
 
     # --- System Log -------------------------------------------------------------------
 
@@ -1409,7 +1655,14 @@ class Org:
 
         ``fields`` replace top-level keys of the event (``actor=``, ``target=``,
         ``outcome=``, ``severity=`` ...).  Returns the event as the API will show it.
+        Directory-change types (memberships, assignments, lifecycle) need ``target=``:
+        random targets would report changes that never happened; the mutation methods
+        log those events with their real targets.
         """
+        if event_type in MUTATION_ONLY_EVENT_TYPES and "target" not in fields:
+            raise ValueError(
+                f"{event_type} events come from the mutation methods (or pass target=)"
+            )
         with self.lock:
             now_ms = self.clock.now_ms()
             pub = int(to_epoch(published) * 1000) if published is not None else now_ms
@@ -1426,10 +1679,13 @@ class Org:
             if not self._user_id_pool_ok():
                 self._refresh_pools()
             ev = self._make_event(self._rng, kind, pub, stored, overrides or None)
-            self._events.append(ev)
-            insort(self._by_stored, (ev.stored_ms, ev.seq))
-            insort(self._by_published, (ev.published_ms, ev.seq))
+            self._append_event(ev)
             return self._export(self.materialize_event(ev))
+
+    def _append_event(self, ev: _Event) -> None:
+        self._events.append(ev)
+        insort(self._by_stored, (ev.stored_ms, ev.seq))
+        insort(self._by_published, (ev.published_ms, ev.seq))
 
     def _user_id_pool_ok(self) -> bool:
         return hasattr(self, "_user_id_pool")
@@ -1618,6 +1874,28 @@ class Org:
         with self.lock:
             return list(self.sorted_app_groups(app_id))
 
+    def snapshot(self) -> dict[str, set[Any]]:
+        """What a warehouse loaded from this org should hold now: table -> primary keys.
+
+        ``group_members`` covers every group, Everyone included; pairs are
+        (group id, user id), (app id, user id) and (app id, group id).
+        """
+        with self.lock:
+            return {
+                "users": set(self.users),
+                "groups": set(self.groups),
+                "group_members": {
+                    (gid, uid) for gid, members in self.memberships.items() for uid in members
+                },
+                "apps": set(self.apps),
+                "app_users": {
+                    (aid, uid) for aid, assigned in self.app_users.items() for uid in assigned
+                },
+                "app_groups": {
+                    (aid, gid) for aid, assigned in self.app_groups.items() for gid in assigned
+                },
+            }
+
     def event_visible(self, ev: _Event, now_ms: int) -> bool:
         retention_ms = now_ms - self.log_retention_days * DAY * 1000
         return ev.stored_ms <= now_ms and ev.published_ms >= retention_ms
@@ -1642,9 +1920,34 @@ class Org:
         return len(self._events)
 
 
-def _dt(epoch: float) -> datetime:
-    from .clock import UTC
+def _status_event(previous: str, status: str) -> tuple[str, str] | None:
+    """(event type, lifecycle operation) Okta logs when an admin moves a user's status.
 
+    None for moves that are no admin lifecycle call (password expiry, recovery, a lockout
+    by failed sign-ins) or no move at all.
+    """
+    if previous == status:
+        return None
+    if status == "DEPROVISIONED":
+        return "user.lifecycle.deactivate", "deactivate"
+    if status == "SUSPENDED":
+        return "user.lifecycle.suspend", "suspend"
+    if status == "ACTIVE" and previous == "SUSPENDED":
+        return "user.lifecycle.unsuspend", "unsuspend"
+    if status == "ACTIVE" and previous == "LOCKED_OUT":
+        return "user.account.unlock_by_admin", "unlock"
+    if status in ("ACTIVE", "PROVISIONED") and previous in ("STAGED", "DEPROVISIONED"):
+        return "user.lifecycle.activate", "activate"
+    return None
+
+
+def _epoch_ms(when: datetime) -> int:
+    """Whole milliseconds since the epoch, exactly (a float epoch can land 1 ms early)."""
+    aware = when if when.tzinfo is not None else when.replace(tzinfo=UTC)
+    return (aware - datetime(1970, 1, 1, tzinfo=UTC)) // timedelta(milliseconds=1)
+
+
+def _dt(epoch: float) -> datetime:
     return datetime.fromtimestamp(epoch, tz=UTC)
 
 

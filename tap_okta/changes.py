@@ -1,0 +1,303 @@
+"""The System Log as a change feed for the directory streams.
+
+Okta writes every removal and deletion to the System Log (a user taken out of
+a group, an app unassigned, a user, group or app deleted) but no list
+endpoint shows what is gone. ``ChangeFeed`` reads those events once per run,
+with one filtered polling query, and each directory stream asks it what
+changed since its own saved position (``changes.cursor`` in the stream's
+state). The position is Okta's own ``next`` link, so events Okta stores late
+still come after it, as for the ``logs`` stream.
+
+A stream saves the window's end only after it has written every change of the
+window, so a killed run applies the window again (changes are idempotent:
+the last event per key wins) and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+from dataclasses import dataclass, field
+
+from tap_okta.bookmarks import format_timestamp, parse_timestamp
+from tap_okta.client import OktaLinkPaginator, OktaStream, org_relative, resolve_org_link
+from tap_okta.errors import OktaAPIError, OktaUnavailableError
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+    from urllib.parse import SplitResult
+
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams.rest import HTTPRequest, PageContext
+
+logger = logging.getLogger("tap-okta")
+
+LOGS_SCOPE = "okta.logs.read"
+#: How late Okta may store an event after its ``published`` time.
+LATE_ARRIVAL = dt.timedelta(minutes=15)
+RETENTION = dt.timedelta(days=90)
+
+# Okta event types (okta's event-type catalogue) -> what they change.
+USER_CREATED = "user.lifecycle.create"
+USER_DELETED = "user.lifecycle.delete.completed"
+GROUP_DELETED = "group.lifecycle.delete"
+APP_DELETED = "application.lifecycle.delete"
+MEMBER_ADDED = "group.user_membership.add"
+MEMBER_REMOVED = "group.user_membership.remove"
+APP_USER_ADDED = "application.user_membership.add"
+APP_USER_REMOVED = "application.user_membership.remove"
+APP_GROUP_ADDED = "group.application_assignment.add"
+APP_GROUP_REMOVED = "group.application_assignment.remove"
+
+# One fixed filter for every stream: saved positions stay interchangeable
+# whichever streams a run selects.
+EVENT_TYPES: tuple[str, ...] = (
+    # Okta logs no membership event for the built-in Everyone group: a new
+    # user joins it, a deleted one leaves it.
+    USER_CREATED,
+    USER_DELETED,
+    GROUP_DELETED,
+    APP_DELETED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    APP_USER_ADDED,
+    APP_USER_REMOVED,
+    APP_GROUP_ADDED,
+    APP_GROUP_REMOVED,
+)
+REMOVALS = frozenset(
+    {USER_DELETED, GROUP_DELETED, APP_DELETED, MEMBER_REMOVED, APP_USER_REMOVED, APP_GROUP_REMOVED}
+)
+
+
+@dataclass(frozen=True)
+class Target:
+    id: str
+    alternate_id: str | None
+    display_name: str | None
+
+
+@dataclass(frozen=True)
+class Change:
+    """One directory event, reduced to what the streams need."""
+
+    uuid: str
+    published: str
+    event_type: str
+    targets: dict[str, Target]
+
+    @property
+    def removed(self) -> bool:
+        return self.event_type in REMOVALS
+
+    def target(self, kind: str) -> Target | None:
+        return self.targets.get(kind)
+
+    @classmethod
+    def from_event(cls, event: dict[str, t.Any]) -> Change | None:
+        targets: dict[str, Target] = {}
+        for item in event.get("target") or []:
+            if isinstance(item, dict) and item.get("type") and item.get("id"):
+                targets.setdefault(
+                    str(item["type"]),
+                    Target(str(item["id"]), item.get("alternateId"), item.get("displayName")),
+                )
+        outcome = (event.get("outcome") or {}).get("result")
+        if outcome not in (None, "SUCCESS") or not event.get("published"):
+            return None  # a failed attempt changed nothing
+        return cls(str(event["uuid"]), str(event["published"]), str(event["eventType"]), targets)
+
+
+@dataclass
+class Window:
+    """The changes since one saved position, and where the next run resumes."""
+
+    changes: list[Change] = field(default_factory=list)
+    #: The position to save once the changes are written (None: keep the old one).
+    end: dict[str, str] | None = None
+    #: The System Log could not be read: deletions wait for a complete read.
+    available: bool = True
+    #: The saved position is past Okta's retention: only a complete read is exact.
+    gap: bool = False
+
+    def of_type(self, *event_types: str) -> list[Change]:
+        wanted = set(event_types)
+        return [c for c in self.changes if c.event_type in wanted]
+
+
+def latest_by_key(
+    changes: Iterable[Change], key: t.Callable[[Change], tuple[str, ...] | None]
+) -> dict[tuple[str, ...], Change]:
+    """The last change per key: the key's state at the end of the window.
+
+    Events come in Okta's storage order; ``published`` breaks the (rare) case
+    of a later-stored event that happened earlier.
+    """
+    latest: dict[tuple[str, ...], Change] = {}
+    for change in changes:
+        k = key(change)
+        if k is None:
+            continue
+        seen = latest.get(k)
+        if seen is None or seen.published <= change.published:
+            latest[k] = change
+    return latest
+
+
+class ChangeLogReader(OktaStream):
+    """The filtered System Log query; internal, never in the catalog."""
+
+    name = "directory_changes"
+    path = "/api/v1/logs"
+    primary_keys = ("uuid",)
+    page_size = 1000
+    oauth_scope = LOGS_SCOPE
+    schema: t.ClassVar[dict[str, t.Any]] = {
+        "type": "object",
+        "properties": {"uuid": {"type": "string"}},
+    }
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.since: str | None = None
+        self.resume_from: str | None = None
+        self.run_started: dt.datetime | None = None
+        self.last_next: str | None = None
+        self._pages: dict[int, tuple[int, str]] = {}
+
+    def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
+        event_filter = " or ".join(f'eventType eq "{name}"' for name in EVENT_TYPES)
+        return {"since": self.since, "sortOrder": "ASCENDING", "filter": event_filter}
+
+    def get_new_paginator(self) -> OktaLinkPaginator:
+        return PollingPaginator(self)
+
+    def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
+        request = super().get_http_request(page=page)
+        if page.next_page_token is None and self.resume_from:
+            link = resolve_org_link(self.resume_from, self.okta.settings.org, self.name)
+            request.url, request.params = self.split_link(link)
+        return request
+
+    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
+        events = list(super().parse_response(response))
+        newest = max((str(e.get("published") or "") for e in events), default="")
+        self._pages[id(response)] = (len(events), newest)
+        next_url = response.links.get("next", {}).get("url")
+        if next_url:
+            self.last_next = org_relative(next_url)
+        yield from events
+
+    def caught_up(self, response: requests.Response) -> bool:
+        """A short page, or events from after the read began: stop for now."""
+        count, newest = self._pages.pop(id(response), (0, ""))
+        if count < self.requested_limit(response):
+            return True
+        return bool(self.run_started and newest and parse_timestamp(newest) >= self.run_started)
+
+
+class PollingPaginator(OktaLinkPaginator):
+    """System Log polling: ``next`` is always present; stop once caught up."""
+
+    def __init__(self, reader: ChangeLogReader) -> None:
+        super().__init__(reader.okta.settings.org, reader.name)
+        self._reader = reader
+
+    def has_more(self, response: requests.Response) -> bool:
+        return not self._reader.caught_up(response)
+
+
+class ChangeFeed:
+    """Reads each saved position's window once per run and hands it out."""
+
+    def __init__(self, reader: ChangeLogReader) -> None:
+        self._reader = reader
+        self._windows: dict[str, Window] = {}
+        self._unavailable: str | None = None
+
+    def window(self, position: t.Mapping[str, t.Any] | None) -> Window:
+        """What changed after ``position`` (a stream's ``changes`` state)."""
+        cursor = str((position or {}).get("cursor") or "")
+        if cursor not in self._windows:
+            self._windows[cursor] = self._read(position or {})
+        return self._windows[cursor]
+
+    def _read(self, position: t.Mapping[str, t.Any]) -> Window:
+        if self._unavailable:
+            return Window(available=False)
+        reader = self._reader
+        now = reader.okta.rate_limiter.server_clock.now_datetime()
+        floor = now - RETENTION + dt.timedelta(minutes=1)
+        watermark = position.get("since")
+        # Without a position, the stream's own read this run is the truth up to
+        # now; the window only has to reach back over Okta's storage delay.
+        since = parse_timestamp(watermark) - LATE_ARRIVAL if watermark else now - LATE_ARRIVAL
+        gap = since < floor
+        reader.since = format_timestamp(max(since, floor))
+        reader.resume_from = None if gap else (position.get("cursor") or None)
+        reader.run_started = now
+        reader.last_next = None
+        try:
+            changes = self._collect()
+        except OktaAPIError as exc:
+            if exc.status == 400 and reader.resume_from:
+                logger.info(
+                    "Change feed: Okta no longer accepts the saved position (%s); re-reading "
+                    "from %s.",
+                    exc.code or exc.status,
+                    reader.since,
+                )
+                reader.resume_from = None
+                changes = self._collect()
+            elif exc.status == 403:
+                self._unavailable = exc.code or "403 insufficient_scope"
+                logger.warning(
+                    "Removals and deletions: the System Log is not readable with these "
+                    "credentials (%s). Grant the scope %s to the service app, or give the "
+                    "API token's admin a role that can read the System Log (e.g. Read-Only "
+                    "Administrator). Until then they reach the target only with the "
+                    "periodic complete read (full_sync_interval_days).",
+                    self._unavailable,
+                    LOGS_SCOPE,
+                )
+                return Window(available=False)
+            else:
+                raise
+        except OktaUnavailableError as exc:
+            # A degraded System Log must not stop the directory: this run's
+            # changes wait in the log, and the saved position is kept.
+            logger.warning(
+                "Change feed: the System Log could not be read this run (%s); removals "
+                "and deletions are applied on the next run.",
+                exc.message,
+            )
+            return Window(available=False)
+        end = {"cursor": reader.last_next or "", "since": format_timestamp(now)}
+        if not end["cursor"]:
+            end.pop("cursor")
+        if gap and watermark:
+            logger.warning(
+                "Change feed: the last saved position (%s) is older than Okta's 90-day "
+                "retention; this run reads every directory stream completely.",
+                watermark,
+            )
+        logger.info("Change feed: %d directory changes since %s.", len(changes), reader.since)
+        return Window(changes=changes, end=end, gap=gap and bool(watermark))
+
+    def _collect(self) -> list[Change]:
+        changes = []
+        for event in self._reader.request_records(None):
+            change = Change.from_event(event)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+
+DELETED_AT = "_sdc_deleted_at"
+
+
+def tombstone(change: Change, **fields: t.Any) -> dict[str, t.Any]:
+    """A deletion in the Singer convention: the keys, what helps, and ``_sdc_deleted_at``."""
+    return {**fields, DELETED_AT: change.published}

@@ -1,0 +1,205 @@
+"""What every directory stream shares: the change feed, complete reads, exact bookmarks."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+
+from tap_okta import reconcile, sdk_compat
+from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
+from tap_okta.changes import Change, Window, tombstone
+from tap_okta.client import OktaStream
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from singer_sdk.helpers.types import Context, Record
+
+    from tap_okta.changes import ChangeFeed
+
+logger = logging.getLogger("tap-okta")
+
+HORIZON_KEY = "horizon"
+CHANGES_KEY = "changes"
+
+
+class DirectoryStream(OktaStream):
+    """A stream whose table must stay equal to the org: deletes and complete reads.
+
+    Each run: read the change feed from the stream's saved position (before
+    the stream's own reads, so a change is either in the feed or visible to
+    the read), write the stream's records and deletions, then save the
+    feed's new position. Every ``full_sync_interval_days`` the read is
+    complete and ends with ACTIVATE_VERSION (when the target asked for it).
+    """
+
+    #: Read in full every run (Okta has no change filter): always complete.
+    always_complete: t.ClassVar[bool] = False
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._plan: reconcile.ReadPlan | None = None
+        self._window: Window | None = None
+
+    @property
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
+        # full-table stream, child contexts included; this stream sends it only
+        # after a complete read (see ``finish_run``).
+        return False
+
+    @property
+    def activate_version_wanted(self) -> bool:
+        return bool(self.config.get("emit_activate_version_messages", False))
+
+    @property
+    def feed(self) -> ChangeFeed:
+        return t.cast("t.Any", self._tap).change_feed  # type: ignore[no-any-return]
+
+    # -- one run: plan, window, finish ---------------------------------------
+
+    def start_run(self, state: dict[str, t.Any]) -> reconcile.ReadPlan:
+        """Read the change feed, decide whether this read is complete, stamp versions."""
+        self._window = self.feed.window(state.get(CHANGES_KEY))
+        plan = reconcile.plan_read(
+            state,
+            now=self.okta.rate_limiter.server_clock.now_datetime(),
+            interval_days=self.okta.settings.full_sync_interval_days,
+            always_complete=self.always_complete,
+            force=self._window.gap,
+        )
+        if plan.complete and not self.always_complete:
+            logger.info("Stream '%s': complete read (%s).", self.name, plan.reason)
+        reconcile.begin(state, plan)
+        self._plan = plan
+        sdk_compat.set_record_version(
+            self, plan.version if plan.complete and self.activate_version_wanted else None
+        )
+        return plan
+
+    @property
+    def window(self) -> Window:
+        assert self._window is not None, "start_run() first"
+        return self._window
+
+    def finish_run(self, state: dict[str, t.Any]) -> None:
+        """Every record of the run is written: save the feed position, end a complete read."""
+        window, plan = self.window, self._plan
+        assert plan is not None
+        if window.available and window.end:
+            state[CHANGES_KEY] = window.end
+        reconcile.finish(state, plan)
+        if plan.complete and plan.version and self.activate_version_wanted and self.selected:
+            sdk_compat.write_activate_version(self, plan.version)
+        sdk_compat.set_record_version(self, None)
+
+
+class ChangeTrackingStream(DirectoryStream):
+    """Incremental on a change timestamp, exactly once across runs.
+
+    Each query starts at ``min(bookmark, horizon)``: the bookmark is the newest
+    change emitted; the horizon is Okta's time when the last completed read
+    began, minus ``consistency_margin``, before which Okta's answers were
+    complete. Changes made while a read was under way, or not yet visible to
+    it, are therefore read again next run; ``Delivered`` drops the ones
+    already emitted. Deletions come from the change feed, before the read.
+    """
+
+    #: Seconds before a read's start that its answers are trusted to be complete.
+    consistency_margin: t.ClassVar[float] = 5.0
+    #: The System Log event that deletes one object of this stream, and its target type.
+    delete_event: t.ClassVar[str]
+    delete_target: t.ClassVar[str]
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._complete_from_start = False
+
+    def lower_bound(self, context: Context | None) -> str | None:
+        start_date = self.okta.settings.start_date
+        if self._complete_from_start:
+            return format_timestamp(start_date) if start_date else None
+        start = self.get_starting_timestamp(context)  # bookmark or start_date
+        if start is None:
+            return None
+        horizon = self.get_context_state(context).get(HORIZON_KEY)
+        if horizon:
+            start = min(start, parse_timestamp(horizon))
+        if start_date:
+            start = max(start, start_date)
+        return format_timestamp(start)
+
+    def change_time(self, record: Record) -> str:
+        return str(record[self.replication_key or ""])
+
+    def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
+        """The deleted object's fields that the event carries (id, names)."""
+        raise NotImplementedError
+
+    def deletions(self) -> dict[str, Change]:
+        """Objects of this stream deleted within the feed window, by id."""
+        deleted: dict[str, Change] = {}
+        for change in self.window.of_type(self.delete_event):
+            target = change.target(self.delete_target)
+            if target:
+                deleted[target.id] = change
+        return deleted
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        state = self.get_context_state(context)
+        bookmark_before = sdk_compat.bookmark_of(state)
+        plan = self.start_run(state)
+        # A fresh complete read starts from nothing; a sorted one resumes where
+        # it was interrupted (its records so far carry the same version).
+        self._complete_from_start = plan.complete and not (plan.resumed and self.is_sorted)
+        if self._complete_from_start:
+            sdk_compat.clear_bookmark(state)
+            state.pop(HORIZON_KEY, None)
+            state.pop("delivered", None)
+            bookmark_before = None
+        deleted = self.deletions()
+        for change in sorted(deleted.values(), key=lambda c: c.published):
+            yield tombstone(change, **self.tombstone_fields(change))
+        yield from self._read_changes(context, state, skip=deleted.keys())
+        sdk_compat.restore_bookmark(state, bookmark_before)
+        self.finish_run(state)
+
+    def _read_changes(
+        self, context: Context | None, state: dict[str, t.Any], skip: t.Collection[str]
+    ) -> Iterable[dict[str, t.Any]]:
+        delivered = Delivered(state)
+        previous_horizon = state.get(HORIZON_KEY)
+        read_started: dt.datetime | None = None
+        skipped = 0
+        last_change = ""
+        for record in self.request_records(context):
+            if read_started is None:
+                read_started = self.okta.rate_limiter.server_clock.now_datetime()
+            if record["id"] in skip:
+                continue  # deleted since: a lagging search index may still list it
+            changed = self.change_time(record)
+            if (changed, record["id"]) in delivered:
+                skipped += 1
+                continue
+            yield record
+            # Reached only once the SDK has written the record.
+            delivered.add(changed, record["id"])
+            if self.is_sorted and changed != last_change:
+                # Sorted: what lies below the next run's start can go already,
+                # which keeps each mid-run STATE small.
+                last_change = changed
+                delivered.prune(min(changed, previous_horizon or changed))
+        if read_started is None:
+            read_started = self.okta.rate_limiter.server_clock.now_datetime()
+        horizon = format_timestamp(read_started - dt.timedelta(seconds=self.consistency_margin))
+        state[HORIZON_KEY] = horizon
+        bookmark = sdk_compat.bookmark_of(state)
+        bookmark = normalize_timestamp(bookmark) if bookmark else None
+        delivered.prune(min(bookmark, horizon) if bookmark else horizon)
+        if skipped:
+            logger.info(
+                "Stream '%s': skipped %d records already emitted by the previous run.",
+                self.name,
+                skipped,
+            )

@@ -1,0 +1,268 @@
+"""Users, groups and who is in which group."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import typing as t
+
+from tap_okta import schemas
+from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp
+from tap_okta.changes import (
+    GROUP_DELETED,
+    MEMBER_ADDED,
+    MEMBER_REMOVED,
+    USER_CREATED,
+    USER_DELETED,
+    Change,
+    latest_by_key,
+    tombstone,
+)
+from tap_okta.client import OktaStream
+from tap_okta.errors import OktaAPIError
+from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
+
+if t.TYPE_CHECKING:
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context, Record
+
+    from tap_okta.changes import Window
+
+logger = logging.getLogger("tap-okta")
+
+
+class UsersStream(ChangeTrackingStream):
+    """Every user, all statuses, read by ``search`` sorted on ``lastUpdated``.
+
+    A plain list (or ``q``) silently omits DEPROVISIONED users; ``search``
+    includes every status and sorts, so a killed run resumes mid-way. Search
+    is served from a replica that can lag by a moment, hence the margin.
+    """
+
+    name = "users"
+    path = "/api/v1/users"
+    primary_keys = ("id",)
+    replication_key = "lastUpdated"
+    is_sorted = True
+    # Re-reads from before the bookmark may step back; that only re-reads.
+    check_sorted = False
+    page_size = 200
+    oauth_scope = "okta.users.read"
+    consistency_margin = 120.0
+    # A STATE per page: a killed run resumes from its last full page.
+    STATE_MSG_FREQUENCY = 200
+    schema = schemas.USER.to_dict()
+    delete_event = USER_DELETED
+    delete_target = "User"
+
+    def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
+        since = self.lower_bound(context) or "1970-01-01T00:00:00.000Z"
+        return {
+            "search": f'lastUpdated ge "{since}"',
+            "sortBy": "lastUpdated",
+            "sortOrder": "asc",
+        }
+
+    def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
+        target = change.target(self.delete_target)
+        assert target is not None
+        return {
+            "id": target.id,
+            "lastUpdated": change.published,
+            "profile": {"login": target.alternate_id, "displayName": target.display_name},
+        }
+
+
+class GroupsStream(ChangeTrackingStream):
+    """Groups whose profile or membership changed (``lastChanged``)."""
+
+    name = "groups"
+    path = "/api/v1/groups"
+    primary_keys = ("id",)
+    replication_key = "lastChanged"
+    is_sorted = False
+    # Okta allows more, but recommends at most 200 per page for accuracy.
+    page_size = 200
+    oauth_scope = "okta.groups.read"
+    schema = schemas.GROUP.to_dict()
+    delete_event = GROUP_DELETED
+    delete_target = "UserGroup"
+
+    def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
+        since = self.lower_bound(context)
+        if since is None:
+            return {}
+        return {"filter": f'lastUpdated ge "{since}" or lastMembershipUpdated ge "{since}"'}
+
+    def change_time(self, record: Record) -> str:
+        # Membership changes do not move lastUpdated; either one means "changed".
+        stamps = [record.get("lastUpdated"), record.get("lastMembershipUpdated")]
+        latest = max(normalize_timestamp(s) for s in stamps if s)
+        record["lastChanged"] = latest
+        return latest
+
+    def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
+        target = change.target(self.delete_target)
+        assert target is not None
+        stamp = normalize_timestamp(change.published)
+        return {
+            "id": target.id,
+            "lastUpdated": change.published,
+            "lastChanged": stamp,
+            "profile": {"name": target.display_name},
+        }
+
+
+class GroupListing(OktaStream):
+    """Internal: the org's groups, for ``group_members`` (never in the catalog)."""
+
+    path = "/api/v1/groups"
+    primary_keys = ("id",)
+    page_size = 200
+    oauth_scope = "okta.groups.read"
+    schema: t.ClassVar[dict[str, t.Any]] = GroupsStream.schema
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filter: str | None = None
+
+    def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
+        return {"filter": self.filter} if self.filter else {}
+
+
+class GroupMembersStream(DirectoryStream):
+    """Who is in which group, every group (the built-in Everyone included).
+
+    - A complete read (first run, every ``full_sync_interval_days``) lists
+      every group's members.
+    - In between, membership changes come from the System Log alone
+      (``group.user_membership.add`` / ``.remove``): no group is re-read, so
+      an hourly run costs a page or two of the log instead of a request per
+      changed group (and Everyone's whole list every time a user is created).
+    - Without access to the System Log, groups whose membership changed
+      (``lastMembershipUpdated``) are re-read instead; their removals then
+      wait for the next complete read.
+    """
+
+    name = "group_members"
+    path = "/api/v1/groups/{groupId}/users"
+    primary_keys = ("groupId", "userId")
+    replication_key = None
+    page_size = 1000
+    oauth_scope = "okta.groups.read"
+    schema = schemas.GROUP_MEMBER.to_dict()
+    READ_AT_KEY = "read_started"
+    EVERYONE_KEY = "everyone"
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The built-in Everyone group's id (its membership is never logged).
+        self._everyone: str | None = None
+
+    consistency_margin = 5.0
+
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        state = self.get_context_state(context)
+        plan = self.start_run(state)
+        read_started = self.okta.rate_limiter.server_clock.now_datetime()
+        self._everyone = state.get(self.EVERYONE_KEY)
+        if plan.complete:
+            yield from self._complete(self.window)
+        elif self.window.available:
+            yield from self._from_changes(self.window)
+        else:
+            yield from self._changed_groups(state.get(self.READ_AT_KEY))
+        state[self.READ_AT_KEY] = format_timestamp(read_started)
+        if self._everyone:
+            state[self.EVERYONE_KEY] = self._everyone
+        self.finish_run(state)
+
+    # -- the three ways to read ---------------------------------------------
+
+    def _complete(self, window: Window) -> Iterator[dict[str, t.Any]]:
+        removed = {key: c for key, c in self._latest(window).items() if c.removed}
+        for group in self._groups(None):
+            for row in self._members(group["id"]):
+                removed.pop((row["groupId"], row["userId"]), None)
+                yield row
+        # Removed in the window and absent from the read: still removed now.
+        for (group_id, user_id), change in removed.items():
+            yield tombstone(change, groupId=group_id, userId=user_id)
+
+    def _from_changes(self, window: Window) -> Iterator[dict[str, t.Any]]:
+        if self._everyone is None and window.of_type(USER_CREATED, USER_DELETED):
+            # State from before tap-okta kept it: one small request finds it.
+            for _ in self._groups('type eq "BUILT_IN"'):
+                pass
+        for (group_id, user_id), change in self._latest(window).items():
+            if change.removed:
+                yield tombstone(change, groupId=group_id, userId=user_id)
+            else:
+                yield {"groupId": group_id, "userId": user_id}
+
+    def _changed_groups(self, last_read: str | None) -> Iterator[dict[str, t.Any]]:
+        if not last_read:
+            yield from self._complete(self.window)
+            return
+        # Okta's timestamps are whole seconds: step back a little, never miss one.
+        since = parse_timestamp(last_read) - dt.timedelta(seconds=self.consistency_margin)
+        bound = format_timestamp(since.replace(microsecond=0))
+        for group in self._groups(f'lastMembershipUpdated ge "{bound}"'):
+            yield from self._members(group["id"])
+
+    # -- helpers --------------------------------------------------------------
+
+    def _latest(self, window: Window) -> dict[tuple[str, ...], Change]:
+        """Each membership's last change; a user or group deleted since removes it."""
+        deleted_users = _deleted(window, USER_DELETED, "User")
+        deleted_groups = _deleted(window, GROUP_DELETED, "UserGroup")
+        everyone = self._everyone
+
+        def key(change: Change) -> tuple[str, ...] | None:
+            if change.event_type in (USER_CREATED, USER_DELETED):
+                user = change.target("User")
+                return (everyone, user.id) if everyone and user else None
+            return _membership_key(change)
+
+        relevant = (MEMBER_ADDED, MEMBER_REMOVED, USER_CREATED, USER_DELETED)
+        latest = latest_by_key(window.of_type(*relevant), key)
+        for key_, change in list(latest.items()):
+            gone = deleted_groups.get(key_[0]) or deleted_users.get(key_[1])
+            if gone and not change.removed and gone.published >= change.published:
+                latest[key_] = gone
+        return latest
+
+    def _groups(self, group_filter: str | None) -> Iterator[dict[str, t.Any]]:
+        listing = GroupListing(tap=self._tap, name=self.name)
+        listing.filter = group_filter
+        for group in listing.request_records(None):
+            if group.get("type") == "BUILT_IN" and (group.get("profile") or {}).get("name") == (
+                "Everyone"
+            ):
+                self._everyone = str(group["id"])
+            yield group
+
+    def _members(self, group_id: str) -> Iterator[dict[str, t.Any]]:
+        try:
+            for user in self.request_records({"groupId": group_id}):
+                yield {"groupId": group_id, "userId": user["id"]}
+        except OktaAPIError as exc:
+            # The group was deleted between listing it and reading its members.
+            if exc.status != 404:
+                raise
+            logger.info("Stream '%s': group %s is gone; skipping it.", self.name, group_id)
+
+
+def _deleted(window: Window, event_type: str, target_type: str) -> dict[str, Change]:
+    found = {}
+    for change in window.of_type(event_type):
+        target = change.target(target_type)
+        if target:
+            found[target.id] = change
+    return found
+
+
+def _membership_key(change: Change) -> tuple[str, ...] | None:
+    user, group = change.target("User"), change.target("UserGroup")
+    return (group.id, user.id) if user and group else None
