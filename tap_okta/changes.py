@@ -15,29 +15,21 @@ the last event per key wins) and nothing is skipped.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 import typing as t
 from dataclasses import dataclass, field
 
 from tap_okta.bookmarks import format_timestamp, parse_timestamp
-from tap_okta.client import OktaLinkPaginator, OktaStream, org_relative, resolve_org_link
 from tap_okta.errors import OktaAPIError, OktaUnavailableError
+from tap_okta.polling import LATE_ARRIVAL, LOGS_SCOPE, SystemLogReader
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
-    from urllib.parse import SplitResult
 
-    import requests
     from singer_sdk.helpers.types import Context
-    from singer_sdk.streams.rest import HTTPRequest, PageContext
 
 logger = logging.getLogger("tap-okta")
 
-LOGS_SCOPE = "okta.logs.read"
-#: How late Okta may store an event after its ``published`` time.
-LATE_ARRIVAL = dt.timedelta(minutes=15)
-RETENTION = dt.timedelta(days=90)
 
 # Okta event types (okta's event-type catalogue) -> what they change.
 USER_CREATED = "user.lifecycle.create"
@@ -146,14 +138,11 @@ def latest_by_key(
     return latest
 
 
-class ChangeLogReader(OktaStream):
+class ChangeLogReader(SystemLogReader):
     """The filtered System Log query; internal, never in the catalog."""
 
     name = "directory_changes"
-    path = "/api/v1/logs"
     primary_keys = ("uuid",)
-    page_size = 1000
-    oauth_scope = LOGS_SCOPE
     schema: t.ClassVar[dict[str, t.Any]] = {
         "type": "object",
         "properties": {"uuid": {"type": "string"}},
@@ -162,51 +151,10 @@ class ChangeLogReader(OktaStream):
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self.since: str | None = None
-        self.resume_from: str | None = None
-        self.run_started: dt.datetime | None = None
-        self.last_next: str | None = None
-        self._pages: dict[int, tuple[int, str]] = {}
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
         event_filter = " or ".join(f'eventType eq "{name}"' for name in EVENT_TYPES)
         return {"since": self.since, "sortOrder": "ASCENDING", "filter": event_filter}
-
-    def get_new_paginator(self) -> OktaLinkPaginator:
-        return PollingPaginator(self)
-
-    def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
-        request = super().get_http_request(page=page)
-        if page.next_page_token is None and self.resume_from:
-            link = resolve_org_link(self.resume_from, self.okta.settings.org, self.name)
-            request.url, request.params = self.split_link(link)
-        return request
-
-    def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        events = list(super().parse_response(response))
-        newest = max((str(e.get("published") or "") for e in events), default="")
-        self._pages[id(response)] = (len(events), newest)
-        next_url = response.links.get("next", {}).get("url")
-        if next_url:
-            self.last_next = org_relative(next_url)
-        yield from events
-
-    def caught_up(self, response: requests.Response) -> bool:
-        """A short page, or events from after the read began: stop for now."""
-        count, newest = self._pages.pop(id(response), (0, ""))
-        if count < self.requested_limit(response):
-            return True
-        return bool(self.run_started and newest and parse_timestamp(newest) >= self.run_started)
-
-
-class PollingPaginator(OktaLinkPaginator):
-    """System Log polling: ``next`` is always present; stop once caught up."""
-
-    def __init__(self, reader: ChangeLogReader) -> None:
-        super().__init__(reader.okta.settings.org, reader.name)
-        self._reader = reader
-
-    def has_more(self, response: requests.Response) -> bool:
-        return not self._reader.caught_up(response)
 
 
 class ChangeFeed:
@@ -229,16 +177,14 @@ class ChangeFeed:
             return Window(available=False)
         reader = self._reader
         now = reader.okta.rate_limiter.server_clock.now_datetime()
-        floor = now - RETENTION + dt.timedelta(minutes=1)
+        floor = reader.retention_floor()
         watermark = position.get("since")
         # Without a position, the stream's own read this run is the truth up to
         # now; the window only has to reach back over Okta's storage delay.
         since = parse_timestamp(watermark) - LATE_ARRIVAL if watermark else now - LATE_ARRIVAL
         gap = since < floor
         reader.since = format_timestamp(max(since, floor))
-        reader.resume_from = None if gap else (position.get("cursor") or None)
-        reader.run_started = now
-        reader.last_next = None
+        reader.start_read(None if gap else position.get("cursor"))
         try:
             changes = self._collect()
         except OktaAPIError as exc:

@@ -41,8 +41,9 @@ def write_activate_version(stream: Stream, version: int) -> None:
     stream._write_activate_version_message(version)
 
 
-def bookmark_of(state: t.Mapping[str, t.Any]) -> str | None:
-    """The replication value the SDK will leave in ``state`` when the stream ends."""
+def bookmark_of(state: t.Mapping[str, t.Any], *, capped: bool = True) -> str | None:
+    """The replication value the SDK will leave in ``state`` when the stream ends
+    (``capped=False``: the newest value emitted, before the signpost cap)."""
     markers = state.get(PROGRESS)
     if not markers:  # sorted: the SDK advanced the bookmark record by record
         value = state.get(BOOKMARK)
@@ -52,7 +53,7 @@ def bookmark_of(state: t.Mapping[str, t.Any]) -> str | None:
         return None
     # Unsorted: the SDK caps the bookmark at its signpost when it finalizes.
     signpost = state.get(SIGNPOST)
-    return min(str(value), str(signpost)) if signpost else str(value)
+    return min(str(value), str(signpost)) if signpost and capped else str(value)
 
 
 def restore_bookmark(state: dict[str, t.Any], floor: str | None) -> None:

@@ -13,9 +13,10 @@ from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 
 from tap_okta import streams
-from tap_okta.changes import LOGS_SCOPE, ChangeFeed, ChangeLogReader
+from tap_okta.changes import ChangeFeed, ChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
+from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import OktaSettings, load_settings, parse_org_url, register_config_secrets
 
