@@ -15,7 +15,9 @@ the last event per key wins) and nothing is skipped.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import time
 import typing as t
 from dataclasses import dataclass, field
 
@@ -176,7 +178,8 @@ class ChangeFeed:
         if self._unavailable:
             return Window(available=False)
         reader = self._reader
-        now = reader.okta.rate_limiter.server_clock.now_datetime()
+        clock = reader.okta.rate_limiter.server_clock
+        now, started = clock.now_datetime(), time.monotonic()
         floor = reader.retention_floor()
         watermark = position.get("since")
         # Without a position, the stream's own read this run is the truth up to
@@ -220,7 +223,14 @@ class ChangeFeed:
                 exc.message,
             )
             return Window(available=False)
-        end = {"cursor": reader.last_next or "", "since": format_timestamp(now)}
+        # Okta's clock is known once it answered: judge the gap on it.
+        gap = bool(watermark) and parse_timestamp(str(watermark)) - LATE_ARRIVAL < (
+            reader.retention_floor()
+        )
+        # Where a re-read would start if Okta refused the position: this read's
+        # start on Okta's clock (the local one may be off).
+        read_start = clock.now_datetime() - dt.timedelta(seconds=time.monotonic() - started)
+        end = {"cursor": reader.last_next or "", "since": format_timestamp(read_start)}
         if not end["cursor"]:
             end.pop("cursor")
         if gap and watermark:
@@ -230,7 +240,7 @@ class ChangeFeed:
                 watermark,
             )
         logger.info("Change feed: %d directory changes since %s.", len(changes), reader.since)
-        return Window(changes=changes, end=end, gap=gap and bool(watermark))
+        return Window(changes=changes, end=end, gap=gap)
 
     def _collect(self) -> list[Change]:
         changes = []

@@ -276,3 +276,29 @@ def test_a_killed_run_applies_every_change_on_the_rerun(
     for stream, expected in changes.expected_tombstones().items():
         got = tombstones(killed, stream) | tombstones(rerun, stream)
         assert expected <= got, stream
+
+
+def test_a_saved_position_okta_no_longer_accepts_is_re_read_from_its_time(
+    sim: OktaSimulator, config: dict[str, Any]
+) -> None:
+    first = run_tap(config, streams=DIRECTORY)
+    changes = Changes(sim)
+    sim.org.invalidate_cursors()  # Okta answers 400 to every saved next link
+    second = run_tap(config, streams=DIRECTORY, state=first.final_state)
+    assert second.returncode == 0, second.stderr[-3000:]
+    for stream, expected_keys in changes.expected_tombstones().items():
+        assert tombstones(second, stream) == expected_keys, stream
+    assert "no longer accepts the saved position" in second.stderr
+
+
+def test_a_position_past_okta_retention_forces_a_complete_read(
+    sim: OktaSimulator, config: dict[str, Any]
+) -> None:
+    config = {**config, "full_sync_interval_days": 0}  # never, but for the gap
+    first = run_tap(config, streams=DIRECTORY)
+    sim.org.clock.advance(91 * 86400)  # the job did not run for three months
+    second = run_tap(config, streams=DIRECTORY, state=first.final_state)
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert set(activated(second)) == set(DIRECTORY)
+    assert live(second, "group_members") == expected(sim, "group_members")
+    assert "older than Okta's 90-day retention" in second.stderr
