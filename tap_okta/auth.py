@@ -28,6 +28,7 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.algorithms import ECAlgorithm
 from singer_sdk.authenticators import APIKeyAuthenticator, OAuthAuthenticator
+from typing_extensions import override
 
 from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError
 from tap_okta.redact import register_secret
@@ -74,6 +75,7 @@ class OktaApiKeyAuthenticator(APIKeyAuthenticator):
         self._org = org
         self.tokens_issued = 0
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         ensure_org_origin(request.url, self._org)
         return super().authenticate_request(request)
@@ -157,10 +159,12 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
     # --- the token request -------------------------------------------------
 
     @property
+    @override
     def oauth_scopes(self) -> str:
         return " ".join(filter(None, [self._required_scopes, *self._optional_scopes]))
 
     @property
+    @override
     def oauth_request_body(self) -> dict[str, t.Any]:
         return {
             "grant_type": "client_credentials",
@@ -189,6 +193,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         register_secret(assertion)
         return assertion
 
+    @override
     def is_token_valid(self) -> bool:
         if not self.access_token or self.expires_in is None:
             return False
@@ -199,6 +204,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         """Forget the token so the next request fetches a fresh one."""
         self._expires_at = 0.0
 
+    @override
     def update_access_token(self) -> None:
         """Fetch a token, riding through 5xx, 429 and network faults."""
         scopes = self.oauth_scopes or ""
@@ -308,7 +314,9 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             return OktaAuthError(
                 f"Okta refused the scopes {self.oauth_scopes} ({detail}): grant each of them "
                 "to the service app (Okta Admin Console > Applications > your app > Okta "
-                "API Scopes), or deselect the streams that need them, or set scopes."
+                "API Scopes), or deselect the streams that need them, or set scopes.",
+                status=status,
+                code=error,
             )
         if error == "invalid_client":
             return OktaAuthError(
@@ -329,6 +337,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
 
     # --- signing API requests ---------------------------------------------
 
+    @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         ensure_org_origin(request.url, self._org)
         if not self.is_token_valid():

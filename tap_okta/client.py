@@ -26,6 +26,7 @@ import requests
 from singer_sdk.exceptions import RetriableAPIError, SyncLifecycleSignal
 from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
+from typing_extensions import override
 
 from tap_okta.auth import OktaApiKeyAuthenticator, OktaServiceAppAuthenticator
 from tap_okta.errors import (
@@ -154,6 +155,7 @@ class OktaLinkPaginator(BaseHATEOASPaginator):
         self._org = org
         self._stream_name = stream_name
 
+    @override
     def get_next_url(self, response: requests.Response) -> str | None:
         url = response.links.get("next", {}).get("url")
         return resolve_org_link(url, self._org, self._stream_name) if url else None
@@ -212,6 +214,7 @@ class OktaStream(RESTStream["SplitResult"]):
         self._page_limit = self.page_size
         self._bodies: dict[int, t.Any] = {}
 
+    @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
         # The SDK logs "An unhandled error occurred while syncing" at ERROR for
         # every stream it unwinds. For a --test dry run's deliberate stop, or an
@@ -228,28 +231,34 @@ class OktaStream(RESTStream["SplitResult"]):
         return t.cast("t.Any", self._tap).connection  # type: ignore[no-any-return]
 
     @property
+    @override
     def url_base(self) -> str:
         return self.okta.settings.org.origin
 
     @property
+    @override
     def authenticator(self) -> Authenticator:
         return self.okta.authenticator
 
     @property
+    @override
     def requests_session(self) -> requests.Session:
         # One session (keep-alive pool) for all streams of the run.
         return self.okta.session
 
     @property
+    @override
     def timeout(self) -> int:
         return int(self.okta.settings.request_timeout)
 
     @property
+    @override
     def user_agent(self) -> str:
         return str(self.config.get("user_agent") or "tap-okta (Meltano Singer SDK)")
 
     # --- requests ------------------------------------------------------------
 
+    @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         try:
             yield from super().request_records(context)
@@ -259,6 +268,7 @@ class OktaStream(RESTStream["SplitResult"]):
             self._tap.state_writer.write_state(self.tap_state)
             raise
 
+    @override
     def get_new_paginator(self) -> OktaLinkPaginator:
         return OktaLinkPaginator(self.okta.settings.org, self.name)
 
@@ -272,6 +282,7 @@ class OktaStream(RESTStream["SplitResult"]):
         """The page size a response was asked for (a shorter page is the last)."""
         return int(query_value(response.request.url or "", "limit") or self.page_size)
 
+    @override
     def get_url_params(
         self, context: Context | None, next_page_token: SplitResult | None
     ) -> dict[str, t.Any]:
@@ -286,6 +297,7 @@ class OktaStream(RESTStream["SplitResult"]):
         """Filters and sorting of the first page (none by default)."""
         return {}
 
+    @override
     def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
         request = super().get_http_request(page=page)
         if page.next_page_token is not None:
@@ -293,6 +305,7 @@ class OktaStream(RESTStream["SplitResult"]):
             request.url = urlunsplit((token.scheme, token.netloc, token.path, "", ""))
         return request
 
+    @override
     def request_decorator(self, func: Callable[..., requests.Response]) -> t.Any:
         """Pacing and retries; replaces the SDK's fixed backoff, which ignores 429 resets."""
 
@@ -378,6 +391,7 @@ class OktaStream(RESTStream["SplitResult"]):
 
     # --- responses -----------------------------------------------------------
 
+    @override
     def validate_response(self, response: requests.Response) -> None:
         self.okta.observe(self.path or "", response)
         status = response.status_code
@@ -420,6 +434,7 @@ class OktaStream(RESTStream["SplitResult"]):
                 max_attempts=UNREADABLE_ATTEMPTS,
             ) from None
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         body = self._bodies.pop(id(response), None)
         if body is None:

@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta.bookmarks import parse_timestamp
 from tap_okta.client import OktaLinkPaginator, OktaStream, org_relative, resolve_org_link
 
@@ -35,6 +37,7 @@ class PollingPaginator(OktaLinkPaginator):
         super().__init__(reader.okta.settings.org, reader.name)
         self._reader = reader
 
+    @override
     def has_more(self, response: requests.Response) -> bool:
         return not self._reader.caught_up(response)
 
@@ -66,9 +69,11 @@ class SystemLogReader(OktaStream):
         now = self.okta.rate_limiter.server_clock.now_datetime()
         return now - RETENTION + dt.timedelta(minutes=1)
 
+    @override
     def get_new_paginator(self) -> PollingPaginator:
         return PollingPaginator(self)
 
+    @override
     def get_http_request(self, *, page: PageContext[SplitResult]) -> HTTPRequest:
         request = super().get_http_request(page=page)
         if page.next_page_token is None and self.resume_from:
@@ -77,6 +82,7 @@ class SystemLogReader(OktaStream):
             request.url, request.params = self.split_link(link)
         return request
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         events = list(super().parse_response(response))
         newest = max((str(e.get("published") or "") for e in events), default="")

@@ -11,7 +11,12 @@ from __future__ import annotations
 from singer_sdk import typing as th
 
 # Objects whose shape varies by org, app or event: keep them open and untyped.
-OPEN_OBJECT = th.ObjectType(additional_properties=True)
+# No (empty) ``properties``: with flattening on, the SDK then writes such an object
+# as one JSON column its SCHEMA declares, instead of expanding it into columns
+# (``_links__self``) that no SCHEMA message declares and typed targets drop.
+OPEN_OBJECT = th.CustomType({"type": "object", "additionalProperties": True})
+# As array items the SDK's type conformance needs ``properties`` (empty is fine).
+OPEN_ITEM = th.ObjectType(additional_properties=True)
 LINKS = th.Property("_links", OPEN_OBJECT)
 EMBEDDED = th.Property("_embedded", OPEN_OBJECT)
 
@@ -117,7 +122,22 @@ GROUP = th.PropertiesList(
     th.Property("type", th.StringType),
     th.Property(
         "profile",
-        th.ObjectType(*_strings("name", "description"), additional_properties=True),
+        th.ObjectType(
+            *_strings("name", "description"),
+            # Groups imported from Active Directory (APP_GROUP) carry these; they are
+            # not in the org's group schema (discovery adds that one's attributes).
+            *_strings(
+                "samAccountName",
+                "dn",
+                "windowsDomainQualifiedName",
+                "externalId",
+                "groupType",
+                "groupScope",
+                "objectSid",
+                "managedBy",
+            ),
+            additional_properties=True,
+        ),
     ),
     th.Property("source", th.ObjectType(th.Property("id", th.StringType))),
     LINKS,
@@ -224,7 +244,7 @@ LOG_EVENT = th.PropertiesList(
         ),
     ),
     th.Property("device", OPEN_OBJECT),
-    th.Property("request", th.ObjectType(th.Property("ipChain", th.ArrayType(OPEN_OBJECT)))),
+    th.Property("request", th.ObjectType(th.Property("ipChain", th.ArrayType(OPEN_ITEM)))),
     th.Property("outcome", th.ObjectType(*_strings("result", "reason"))),
     th.Property("target", th.ArrayType(_ACTOR)),
     th.Property(

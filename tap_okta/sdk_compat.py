@@ -13,6 +13,9 @@ first.
 - Bookmarks: the SDK keeps a stream's replication value under
   ``replication_key_value`` (or, for unsorted streams, inside
   ``progress_markers`` with a ``replication_key_signpost`` cap).
+- Schemas found at discovery: the SDK caches a stream's catalog metadata
+  (``Stream._metadata``, ``Stream._mask``) from the schema it first saw; a
+  schema given later must drop them.
 """
 
 from __future__ import annotations
@@ -73,3 +76,15 @@ def clear_bookmark(state: dict[str, t.Any]) -> None:
     """Forget the SDK's bookmark so the stream reads from its start date."""
     for key in _SDK_BOOKMARK_KEYS:
         state.pop(key, None)
+
+
+def replace_schema(stream: Stream, schema: dict[str, t.Any]) -> None:
+    """Give one stream instance ``schema`` (discovery's), metadata derived anew.
+
+    The streams declare ``schema`` as a class attribute (one dict for every
+    instance); the instance's own copy shadows it.
+    """
+    vars(stream)["schema"] = schema
+    stream._schema = schema
+    stream._metadata = None
+    stream._mask = None

@@ -11,8 +11,9 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
+from typing_extensions import override
 
-from tap_okta import streams
+from tap_okta import discovery, profile_schemas, sdk_compat, streams
 from tap_okta.changes import ChangeFeed, ChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
@@ -183,6 +184,7 @@ class TapOkta(Tap):
         if validate_config:
             _ = self.okta_settings  # fail fast, before any output
 
+    @override
     def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
         # Register secrets before the SDK's validator can quote them.
         register_config_secrets(self._config)
@@ -233,8 +235,29 @@ class TapOkta(Tap):
         directory = any(isinstance(s, streams.DirectoryStream) for s in self._running())
         return (LOGS_SCOPE,) if directory else ()
 
+    @override
     def discover_streams(self) -> list[Stream]:
         return [stream_type(tap=self) for stream_type in STREAM_TYPES]
+
+    @override
+    def run_discovery(self) -> str:
+        self.discover_profile_attributes()
+        return super().run_discovery()
+
+    def discover_profile_attributes(self) -> dict[str, dict[str, t.Any]]:
+        """Name and type every profile attribute of users and groups, from Okta's schemas.
+
+        At discovery only (see ``tap_okta.discovery``). A sync uses the catalog it
+        is given, Meltano's, so it needs neither these requests nor their scopes;
+        without a catalog it keeps the built-in, open profiles.
+        """
+        found = discovery.read_profile_attributes(self, lambda: self.okta_settings)
+        for name, attributes in found.items():
+            stream = self.streams.get(name)
+            if stream is not None and attributes:
+                typed = profile_schemas.with_profile(stream.schema, attributes)
+                sdk_compat.replace_schema(stream, typed)
+        return found
 
 
 def main() -> None:

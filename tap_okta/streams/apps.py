@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta import schemas
 from tap_okta.changes import (
     APP_DELETED,
@@ -44,6 +46,7 @@ class AppsStream(DirectoryStream):
     schema = schemas.APP.to_dict()
     always_complete = True
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.start_run(state)
@@ -64,12 +67,14 @@ class AppsStream(DirectoryStream):
             if isinstance(child, AssignmentStream) and child.selected:
                 child.finish_family(child.stream_state)
 
+    @override
     def generate_child_contexts(
         self, record: Record, context: Context | None
     ) -> Iterable[Context | None]:
         if "_sdc_deleted_at" not in record:  # a deleted app has no assignments to read
             yield {"appId": record["id"]}
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         client = (row.get("credentials") or {}).get("oauthClient")
         if (
@@ -103,11 +108,13 @@ class AssignmentStream(DirectoryStream):
         super().__init__(*args, **kwargs)
         self._removed: dict[str, dict[str, Change]] | None = None
 
+    @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
         assert context is not None
         row["appId"] = context["appId"]
         return row
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         assert context is not None
         if self._removed is None:

@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta import reconcile, sdk_compat
 from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import Change, Window, tombstone
@@ -43,6 +45,7 @@ class DirectoryStream(OktaStream):
         self._window: Window | None = None
 
     @property
+    @override
     def emit_activate_version_messages(self) -> bool:
         # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
         # full-table stream, child contexts included; this stream sends it only
@@ -146,6 +149,7 @@ class ChangeTrackingStream(DirectoryStream):
                 deleted[target.id] = change
         return deleted
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         bookmark_before = sdk_compat.bookmark_of(state)

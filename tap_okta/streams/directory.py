@@ -6,6 +6,8 @@ import datetime as dt
 import logging
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta import schemas
 from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import (
@@ -162,6 +164,7 @@ class GroupMembersStream(DirectoryStream):
 
     consistency_margin = 5.0
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         plan = self.start_run(state)

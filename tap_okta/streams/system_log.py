@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta import schemas, sdk_compat
 from tap_okta.bookmarks import Delivered, format_timestamp, parse_timestamp
 from tap_okta.client import org_relative
@@ -74,6 +76,7 @@ class LogsStream(SystemLogReader):
 
     # -- reading ------------------------------------------------------------
 
+    @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         cursor = state.get(self.CURSOR_KEY)
@@ -110,6 +113,7 @@ class LogsStream(SystemLogReader):
         if newest:
             delivered.prune(format_timestamp(parse_timestamp(newest) - self.LATE_ARRIVAL))
 
+    @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         # A new page is requested only after every event of the previous one
         # was written, so its URL is a safe place to resume from.

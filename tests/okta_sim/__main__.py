@@ -65,6 +65,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--error-rate", type=float, default=0.0)
     p.add_argument("--drop-rate", type=float, default=0.0)
     p.add_argument("--slow-rate", type=float, default=0.0)
+    p.add_argument(
+        "--tls",
+        action="store_true",
+        help="serve https with a throwaway self-signed certificate for 127.0.0.1/localhost",
+    )
+    p.add_argument(
+        "--ca-file-out",
+        type=Path,
+        default=None,
+        help="with --tls: copy the certificate (the CA file clients trust) here",
+    )
     return p
 
 
@@ -91,12 +102,17 @@ def main(argv: list[str] | None = None) -> int:
         api_key=args.api_key,
         faults=faults,
         rate_limits=limits,
+        tls=args.tls,
     )
     if args.service_app_out is not None:
         app = org.register_service_app(scopes=ALL_READ_SCOPES, require_dpop=args.service_app_dpop)
         args.service_app_out.write_text(json.dumps(app.as_json(), indent=2))
         os.chmod(args.service_app_out, 0o600)
     sim.start()
+    if sim.ca_file is not None:
+        print(f"okta-sim: TLS certificate (CA file) {sim.ca_file}", file=sys.stderr, flush=True)
+        if args.ca_file_out is not None:
+            args.ca_file_out.write_bytes(Path(sim.ca_file).read_bytes())
     print(sim.base_url, flush=True)
     print(
         f"okta-sim: {len(org.users)} users, {len(org.groups)} groups, {len(org.apps)} apps, "

@@ -431,6 +431,36 @@ def list_app_groups(ctx: Ctx, app_id: str) -> Result:
     )
 
 
+# --- profile schemas and user types (/api/v1/meta) -----------------------------------
+# Not paged: Okta answers the whole object (or list, at most ten user types).
+
+
+def list_user_types(ctx: Ctx) -> Result:
+    org = ctx.org
+    return Result(200, [org.user_type_obj(key) for key in org.user_type_ids])
+
+
+def get_user_type(ctx: Ctx, type_id: str) -> Result:
+    key = ctx.org.user_type_key(type_id)
+    if key is None:
+        raise ApiError(404, errors.not_found(type_id, "UserType"))
+    return Result(200, ctx.org.user_type_obj(key))
+
+
+def get_user_schema(ctx: Ctx, schema_id: str) -> Result:
+    """``default`` or a schema id (a user type's ``schema`` link)."""
+    body = ctx.org.user_schema(schema_id)
+    if body is None:
+        raise ApiError(404, errors.not_found(schema_id, "UserSchema"))
+    return Result(200, body)
+
+
+def get_group_schema(ctx: Ctx, schema_id: str) -> Result:
+    if schema_id != "default":
+        raise ApiError(404, errors.not_found(schema_id, "GroupSchema"))
+    return Result(200, ctx.org.group_schema())
+
+
 # --- System Log ----------------------------------------------------------------------
 
 

@@ -47,6 +47,7 @@ ALL_READ_SCOPES = frozenset(
         "okta.logs.read",
         "okta.roles.read",
         "okta.schemas.read",
+        "okta.userTypes.read",
     }
 )
 

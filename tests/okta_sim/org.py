@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 
+from . import meta
 from .catalog import (
     APP_CATALOG,
     CITIES,
@@ -57,7 +58,7 @@ from .oauth import (
     random_token,
 )
 
-ALL_FAMILIES = frozenset({"users", "groups", "apps", "logs"})
+ALL_FAMILIES = frozenset({"users", "groups", "apps", "logs", "schemas", "userTypes"})
 USER_STATUSES = (
     "STAGED",
     "PROVISIONED",
@@ -189,6 +190,19 @@ class Org:
 
         # --- fixed ids -----------------------------------------------------------------
         self.user_type_id = "oty" + self._rand_chars(self._rng, 17)
+        # User types and profile schemas (/api/v1/meta): ids from a stream of their own,
+        # so every other id is what it was before they existed.
+        meta_rng = random.Random(seed * 7919 + 3)
+        self.user_type_ids = {
+            meta.DEFAULT_TYPE: self.user_type_id,
+            meta.CONTRACTOR_TYPE: "oty" + self._rand_chars(meta_rng, 17),
+        }
+        self.user_schema_ids = {
+            key: "osc" + self._rand_chars(meta_rng, 17) for key in self.user_type_ids
+        }
+        # Custom attributes per user type, and of groups (the Profile Editor's view).
+        self.custom_user_attributes = copy.deepcopy(meta.CUSTOM_USER_ATTRIBUTES)
+        self.custom_group_attributes = copy.deepcopy(meta.CUSTOM_GROUP_ATTRIBUTES)
         self.everyone_id = ""
         self.admin_ids: list[str] = []
 
@@ -348,6 +362,12 @@ class Org:
             profile["countryCode"] = country
         if profile_overrides:
             profile.update(profile_overrides)
+        # Contractors have a user type of their own, with its own custom attributes.
+        user_type = (
+            meta.CONTRACTOR_TYPE if profile.get("isContractor") is True else meta.DEFAULT_TYPE
+        )
+        for name, value in meta.custom_user_values(uid, user_type, created, now_s).items():
+            profile.setdefault(name, value)
 
         credentials: dict[str, Any] = {}
         if status not in ("STAGED", "PROVISIONED"):
@@ -371,7 +391,7 @@ class Org:
             "lastLogin": ts(last_login),
             "lastUpdated": fmt_seconds(last_updated),
             "passwordChanged": ts(password_changed),
-            "type": {"id": self.user_type_id},
+            "type": {"id": self.user_type_ids[user_type]},
             "profile": profile,
             "credentials": credentials,
             "_links": {"self": {"href": self._link(f"/api/v1/users/{uid}")}},
@@ -483,7 +503,16 @@ class Org:
                 )
             else:
                 desc = rng.choice((None, f"{name} team", ""))
-                group = self._group_obj(gid, gtype, name, desc, created, lu, lmu)
+                group = self._group_obj(
+                    gid,
+                    gtype,
+                    name,
+                    desc,
+                    created,
+                    lu,
+                    lmu,
+                    extra_profile=meta.custom_group_values(gid, name),
+                )
             self.groups[gid] = group
             self.memberships[gid] = set()
             regular.append(gid)
@@ -1834,6 +1863,99 @@ class Org:
         """Every ``after`` cursor issued so far becomes "Invalid cursor."."""
         with self.lock:
             self.cursor_epoch += 1
+
+    # ================================================================================
+    # profile schemas and user types (/api/v1/meta)
+    # ================================================================================
+
+    _TYPE_NAMES: ClassVar[dict[str, tuple[str, str]]] = {
+        meta.DEFAULT_TYPE: ("User", "Okta user profile template with default permission settings"),
+        meta.CONTRACTOR_TYPE: ("Contractor", "Agency staff"),
+    }
+
+    def add_user_attribute(
+        self, name: str, attribute: dict[str, Any], user_type: str = meta.DEFAULT_TYPE
+    ) -> None:
+        """An admin adds a custom attribute to a user type's profile (Profile Editor)."""
+        with self.lock:
+            self.custom_user_attributes[user_type][name] = copy.deepcopy(attribute)
+
+    def add_group_attribute(self, name: str, attribute: dict[str, Any]) -> None:
+        """An admin adds a custom attribute to the group profile."""
+        with self.lock:
+            self.custom_group_attributes[name] = copy.deepcopy(attribute)
+
+    def user_type_key(self, type_id: str) -> str | None:
+        """``meta.DEFAULT_TYPE`` or ``meta.CONTRACTOR_TYPE`` for a user type id."""
+        return next((k for k, v in self.user_type_ids.items() if v == type_id), None)
+
+    def user_type_obj(self, key: str) -> dict[str, Any]:
+        type_id, schema_id = self.user_type_ids[key], self.user_schema_ids[key]
+        display, description = self._TYPE_NAMES[key]
+        return meta.user_type_obj(
+            type_id=type_id,
+            name=key,
+            display_name=display,
+            description=description,
+            default=key == meta.DEFAULT_TYPE,
+            links={
+                "schema": {
+                    "rel": "schema",
+                    "href": self._link(f"/api/v1/meta/schemas/user/{schema_id}"),
+                    "method": "GET",
+                },
+                "self": {
+                    "rel": "self",
+                    "href": self._link(f"/api/v1/meta/types/user/{type_id}"),
+                    "method": "GET",
+                },
+            },
+        )
+
+    def user_schema(self, schema_ref: str) -> dict[str, Any] | None:
+        """``/api/v1/meta/schemas/user/{default | schema id}``, or None (404)."""
+        if schema_ref == "default":
+            key: str | None = meta.DEFAULT_TYPE
+        else:
+            key = next((k for k, v in self.user_schema_ids.items() if v == schema_ref), None)
+        if key is None:
+            return None
+        display, description = self._TYPE_NAMES[key]
+        path = f"/api/v1/meta/schemas/user/{self.user_schema_ids[key]}"
+        return meta.profile_schema(
+            # Okta names the default type's schema ".../meta/schemas/user/default".
+            schema_url=self._link(f"/meta/schemas/user/{schema_ref}"),
+            name="user",
+            title=display,
+            description=description,
+            base=meta.BASE_USER_ATTRIBUTES,
+            custom=self.custom_user_attributes[key],
+            links={
+                "self": {"rel": "self", "href": self._link(path), "method": "GET"},
+                "type": {
+                    "rel": "type",
+                    "href": self._link(f"/api/v1/meta/types/user/{self.user_type_ids[key]}"),
+                    "method": "GET",
+                },
+            },
+        )
+
+    def group_schema(self) -> dict[str, Any]:
+        """``/api/v1/meta/schemas/group/default``."""
+        return meta.profile_schema(
+            schema_url=self._link("/meta/schemas/group/default"),
+            name="group",
+            title="Okta group",
+            description="Okta group profile template",
+            base=meta.BASE_GROUP_ATTRIBUTES,
+            custom=self.custom_group_attributes,
+            links={
+                "self": {
+                    "href": self._link("/api/v1/meta/schemas/group/default"),
+                    "method": "GET",
+                }
+            },
+        )
 
     # ================================================================================
     # query helpers for tests (deep copies: mutate freely)

@@ -14,7 +14,9 @@ import json
 import re
 import secrets
 import socket
+import ssl
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -23,10 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from . import endpoints, errors
+from . import endpoints, errors, tls
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
 from .oauth import (
@@ -52,8 +55,15 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/apps/([^/]+)/users$"), endpoints.list_app_users, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/groups$"), endpoints.list_app_groups, "apps"),
     (re.compile(r"^/api/v1/logs$"), endpoints.list_logs, "logs"),
+    (re.compile(r"^/api/v1/meta/types/user$"), endpoints.list_user_types, "userTypes"),
+    (re.compile(r"^/api/v1/meta/types/user/([^/]+)$"), endpoints.get_user_type, "userTypes"),
+    (re.compile(r"^/api/v1/meta/schemas/user/([^/]+)$"), endpoints.get_user_schema, "schemas"),
+    (re.compile(r"^/api/v1/meta/schemas/group/([^/]+)$"), endpoints.get_group_schema, "schemas"),
 ]
-SCOPES = {family: f"okta.{family}.read" for family in ("users", "groups", "apps", "logs")}
+SCOPES = {
+    family: f"okta.{family}.read"
+    for family in ("users", "groups", "apps", "logs", "schemas", "userTypes")
+}
 TOKEN_PATH = "/oauth2/v1/token"
 
 _LB_HTML = {
@@ -122,6 +132,15 @@ class _HTTPServer(ThreadingHTTPServer):
         self.sockets_lock = threading.Lock()
         super().__init__(addr, _Handler_)
 
+    def get_request(self) -> tuple[socket.socket, Any]:
+        sock, addr = super().get_request()
+        if self.sim._tls_context is None:
+            return sock, addr
+        # The handshake happens in the handler's thread (see handle), not here.
+        return self.sim._tls_context.wrap_socket(
+            sock, server_side=True, do_handshake_on_connect=False
+        ), addr
+
     def handle_error(self, request: Any, client_address: Any) -> None:
         exc = sys.exc_info()[1]
         if isinstance(exc, (ConnectionError, TimeoutError, OSError)):
@@ -148,6 +167,15 @@ class _Handler_(BaseHTTPRequestHandler):
         finally:
             with self.server.sockets_lock:
                 self.server.open_sockets.discard(self.connection)
+
+    def handle(self) -> None:
+        if isinstance(self.connection, ssl.SSLSocket):
+            try:
+                self.connection.do_handshake()
+            except (ssl.SSLError, OSError):
+                self.close_connection = True
+                return  # not a TLS client, or it does not trust the certificate
+        super().handle()
 
     def log_message(self, format: str, *args: Any) -> None:
         pass  # quiet; the request log is the record
@@ -294,7 +322,7 @@ class _Handler_(BaseHTTPRequestHandler):
         return _Reply(
             302,
             b"",
-            headers=[("Location", f"http://127.0.0.2:{port}{record.target}")],
+            headers=[("Location", f"{sim.scheme}://127.0.0.2:{port}{record.target}")],
             rate=decision,
         )
 
@@ -573,6 +601,7 @@ class OktaSimulator:
         faults: FaultConfig | None = None,
         rate_limits: RateLimitConfig | None = None,
         link_base: str | None = None,
+        tls: bool = False,
     ) -> None:
         self.org = (
             org
@@ -598,12 +627,23 @@ class OktaSimulator:
         self._path_counts: Counter[str] = Counter()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+        # tls=True: https with a throwaway self-signed certificate; clients trust
+        # ``ca_file`` (e.g. REQUESTS_CA_BUNDLE). Written at start, removed at stop.
+        self.tls = tls
+        self.ca_file: str | None = None
+        self._tls_context: ssl.SSLContext | None = None
+        self._tls_dir: tempfile.TemporaryDirectory[str] | None = None
 
     # --- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> OktaSimulator:
         if self._server is not None:
             return self
+        if self.tls and self._tls_context is None:
+            self._tls_dir = tempfile.TemporaryDirectory(prefix="okta-sim-tls-")
+            cert, key = tls.write_self_signed(Path(self._tls_dir.name))
+            self._tls_context = tls.server_context(cert, key)
+            self.ca_file = str(cert)
         self._server = _HTTPServer((self._host, self._port), self)
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -628,6 +668,9 @@ class OktaSimulator:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
+        if self._tls_dir is not None:
+            self._tls_dir.cleanup()
+            self._tls_dir, self._tls_context, self.ca_file = None, None, None
 
     def __enter__(self) -> OktaSimulator:
         return self.start()
@@ -642,8 +685,12 @@ class OktaSimulator:
         return int(self._server.server_address[1])
 
     @property
+    def scheme(self) -> str:
+        return "https" if self.tls else "http"
+
+    @property
     def base_url(self) -> str:
-        return f"http://{self._host}:{self.port}"
+        return f"{self.scheme}://{self._host}:{self.port}"
 
     @property
     def token_url(self) -> str:
@@ -656,7 +703,7 @@ class OktaSimulator:
         """This server's URLs for ``path``: canonical first, then as the client addressed it."""
         urls = [self.base_url + path]
         if host_header:
-            alt = f"http://{host_header}{path}"
+            alt = f"{self.scheme}://{host_header}{path}"
             if alt not in urls:
                 urls.append(alt)
         return urls
