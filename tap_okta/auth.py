@@ -67,13 +67,10 @@ def ensure_org_origin(url: str | None, org: OrgURL) -> None:
 class OktaApiKeyAuthenticator(APIKeyAuthenticator):
     """``Authorization: SSWS <api_key>`` on every request to the org."""
 
-    method = "api_key"
-
     def __init__(self, *, api_key: str, org: OrgURL) -> None:
         register_secret(api_key)
         super().__init__(key="Authorization", value=f"SSWS {api_key}", location="header")
         self._org = org
-        self.tokens_issued = 0
 
     @override
     def authenticate_request(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
@@ -117,8 +114,6 @@ class DPoPProver:
 class OktaServiceAppAuthenticator(OAuthAuthenticator):
     """OAuth 2.0 client credentials with a private-key-signed client assertion."""
 
-    method = "service_app"
-
     def __init__(
         self,
         *,
@@ -154,7 +149,6 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._expires_at = 0.0  # monotonic
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
-        self.tokens_issued = 0
 
     # --- the token request -------------------------------------------------
 
@@ -300,7 +294,6 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self.expires_in = int(body.get("expires_in") or 3600)
         self._expires_at = time.monotonic() + self.expires_in
         self._token_type = str(body.get("token_type") or "Bearer")
-        self.tokens_issued += 1
         logger.info(
             "Got a %s access token valid for %d s (scopes: %s).",
             self._token_type,

@@ -28,6 +28,7 @@ from singer_sdk.pagination import BaseHATEOASPaginator
 from singer_sdk.streams import RESTStream
 from typing_extensions import override
 
+from tap_okta import sdk_compat
 from tap_okta.auth import OktaApiKeyAuthenticator, OktaServiceAppAuthenticator
 from tap_okta.errors import (
     OktaAPIError,
@@ -265,7 +266,7 @@ class OktaStream(RESTStream["SplitResult"]):
         except OktaTapError:
             # State always matches what was written (see bookmarks): save it, so
             # a re-run resumes here rather than at the last periodic STATE.
-            self._tap.state_writer.write_state(self.tap_state)
+            sdk_compat.write_state(self)
             raise
 
     @override

@@ -10,6 +10,8 @@ first.
   at the start of every ``sync()`` of a full-table stream, child contexts
   included, which is wrong for a run that reads only part of a stream; the
   tap turns that off and sends it itself after a complete read.
+- STATE on demand: ``Stream._write_state_message`` (it skips a STATE when nothing
+  was written since the last one), for an expected failure's last STATE.
 - Bookmarks: the SDK keeps a stream's replication value under
   ``replication_key_value`` (or, for unsorted streams, inside
   ``progress_markers`` with a ``replication_key_signpost`` cap).
@@ -32,6 +34,11 @@ PROGRESS = "progress_markers"
 SIGNPOST = "replication_key_signpost"
 # The SDK's own bookkeeping; a complete read starts without any of it.
 _SDK_BOOKMARK_KEYS = (BOOKMARK, "replication_key", PROGRESS, SIGNPOST, "starting_replication_value")
+
+
+def write_state(stream: Stream) -> None:
+    """A STATE message now, unless nothing was written since the last one."""
+    stream._write_state_message()
 
 
 def set_record_version(stream: Stream, version: int | None) -> None:

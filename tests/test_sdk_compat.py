@@ -75,3 +75,15 @@ def test_bookmark_keys(is_sorted: bool) -> None:
         assert sdk_compat.bookmark_of(state) == "2024-01-01T00:00:01.500Z"
     sdk_compat.clear_bookmark(state)
     assert sdk_compat.bookmark_of(state) is None
+
+
+def test_state_on_demand_is_skipped_when_nothing_changed(
+    tap: TapOkta, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    written: list[Any] = []
+    monkeypatch.setattr(tap.state_writer, "write_state", written.append)
+    stream = tap.streams["users"]
+    stream.state_manager.is_flushed = False
+    sdk_compat.write_state(stream)
+    sdk_compat.write_state(stream)  # nothing written since: no second STATE
+    assert len(written) == 1
