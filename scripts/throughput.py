@@ -1,0 +1,885 @@
+"""Throughput: a bare requests loop, the Airbyte connector and tap-okta on one simulator.
+
+    .venv/bin/python scripts/throughput.py                  # users 50,000; logs 100,000 events
+    .venv/bin/python scripts/throughput.py --users 5000 --events 10000 --rounds 1
+    .venv/bin/python scripts/throughput.py --no-airbyte     # bare loop and tap-okta only
+    .venv/bin/python scripts/throughput.py --memory 10000,100000,1000000   # tap-okta, logs
+    .venv/bin/python scripts/throughput.py --profile users  # cProfile of one tap-okta run
+    .venv/bin/python scripts/throughput.py --profile users --py-spy PATH/TO/py-spy  # sampled
+
+One simulator (``tests.okta_sim``) serves https with a throwaway certificate, rate
+limits in 1-second windows (Okta's limits per second instead of per minute: nothing
+waits) and ``rate_limit_share`` 1.0 for the tap. For each stream (``users``: every
+user; ``logs``: the System Log's visible events), each of these runs as its own
+process, one after the other, ``--rounds`` times in turn:
+
+- bare loop: this interpreter, ``requests.Session``, the largest page (users 200,
+  ``search`` sorted on lastUpdated like the tap; logs 1000, polling until a short
+  page), each record json-decoded and printed as a JSON line. The floor.
+- airbyte: ``airbyte-source-okta`` (pinned, ``--airbyte-version``), installed on
+  demand into its own venv under ``--cache-dir`` (never a dependency of the tap),
+  API-token auth, full refresh of the one stream, ``source-okta read``. Its URLs are
+  ``https://{domain}.okta.com/...``: the domain ``127.0.0.1:PORT#`` makes them
+  ``https://127.0.0.1:PORT#.okta.com/...``, whose host is the simulator (the rest
+  is a fragment); ``REQUESTS_CA_BUNDLE`` trusts the simulator's certificate.
+- tap-okta: the real CLI (``benchmark.LAUNCHER``) with a catalog selecting the one
+  stream. The Singer SDK sends with ``Session.send``, which does not read
+  ``REQUESTS_CA_BUNDLE``; a prelude sets ``Session.verify`` from it, as
+  ``Session.request`` would.
+
+Each writes its stdout to a file; afterwards the records are counted and checked
+(every expected key exactly once). Reported per tool: records, wall seconds from
+start to exit (interpreter start-up included), records per second, requests (the
+simulator's log for that run), 429s, the simulator's own busy time, and the peak
+RSS of the tool's process (VmHWM at exit, written by the process itself). Medians
+over the rounds, with min-max. Then start-up: ``tap-okta --about`` and a sync of 0
+records (users with a ``start_date`` in the future), beside the same for Airbyte
+(``spec``, and a read from a future ``start_date``) and the floors (``python -c
+'import requests'``, the bare loop reading 0 users).
+
+``--memory`` runs tap-okta alone on the logs stream of orgs of N events each.
+``--profile`` runs tap-okta once under cProfile (or sampled by py-spy, ``--py-spy``,
+waiting on the socket included) and prints the top functions.
+
+This is a measurement, not a test: nothing here fails on a slow machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import pstats
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from benchmark import API_KEY, LAUNCHER, ROOT, stream_of
+
+from tests.harness import catalog_selecting
+from tests.okta_sim import OktaSimulator, RequestRecord
+from tests.okta_sim.ratelimit import RateLimitConfig
+
+AIRBYTE_PACKAGE = "airbyte-source-okta"
+AIRBYTE_VERSION = "0.3.26"
+AIRBYTE_SCRIPT = "source-okta"
+STREAM_KEYS = {"users": "id", "logs": "uuid"}
+PAGE = {"users": 200, "logs": 1000}  # the largest page Okta serves
+TOOLS = ("bare loop", "airbyte", "tap-okta")
+RETENTION = dt.timedelta(days=90)
+RETENTION_MARGIN = dt.timedelta(minutes=2)
+EPOCH = "1970-01-01T00:00:00.000Z"
+
+# Peak RSS (KiB) of this very process, written at exit (see benchmark.LAUNCHER).
+PEAK_RSS = """
+import atexit as _atexit, os as _os, resource as _resource
+
+def _peak_rss():
+    try:
+        with open("/proc/self/status") as status:
+            kib = next(line.split()[1] for line in status if line.startswith("VmHWM:"))
+    except (OSError, StopIteration):
+        kib = str(_resource.getrusage(_resource.RUSAGE_SELF).ru_maxrss)
+    with open(_os.environ["BENCHMARK_PEAK_RSS_FILE"], "w") as out:
+        out.write(kib)
+
+_atexit.register(_peak_rss)
+"""
+
+# What Session.request does for a client that calls Session.send (the Singer SDK).
+TRUST_CA_BUNDLE = """
+import os as _os
+if _os.environ.get("REQUESTS_CA_BUNDLE"):
+    import requests as _requests
+    _session_init = _requests.Session.__init__
+
+    def _trusting_init(self, *args, **kwargs):
+        _session_init(self, *args, **kwargs)
+        self.verify = _os.environ["REQUESTS_CA_BUNDLE"]
+
+    _requests.Session.__init__ = _trusting_init
+"""
+
+BARE_LOOP = (
+    PEAK_RSS
+    + r"""
+import json, sys
+import requests
+
+base, token, stream, since = sys.argv[1:5]
+session = requests.Session()
+session.headers.update({"Authorization": "SSWS " + token, "Accept": "application/json"})
+if stream == "users":
+    size = 200
+    url = base + "/api/v1/users"
+    params = {
+        "search": f'lastUpdated ge "{since}"',
+        "sortBy": "lastUpdated",
+        "sortOrder": "asc",
+        "limit": size,
+    }
+else:
+    size = 1000
+    url = base + "/api/v1/logs"
+    params = {"since": since, "sortOrder": "ASCENDING", "limit": size}
+write, dumps = sys.stdout.write, json.dumps
+while url:
+    response = session.get(url, params=params, timeout=60)
+    response.raise_for_status()
+    page = response.json()
+    for record in page:
+        write(dumps(record) + "\n")
+    params = None  # the next link carries them
+    if stream == "logs" and len(page) < size:
+        break  # polling: the next link is always there; a short page is the end
+    url = response.links.get("next", {}).get("url")
+"""
+)
+
+AIRBYTE_LAUNCHER = (
+    PEAK_RSS
+    + f"""
+import sys
+from importlib.metadata import entry_points
+
+(_script,) = entry_points(group="console_scripts", name="{AIRBYTE_SCRIPT}")
+sys.argv[0] = "{AIRBYTE_SCRIPT}"
+sys.exit(_script.load()())
+"""
+)
+
+PROFILER = """
+import atexit, cProfile, os, runpy, sys
+
+_profiler = cProfile.Profile()
+
+def _dump():
+    _profiler.disable()
+    _profiler.dump_stats(os.environ["BENCHMARK_PROFILE_FILE"])
+
+atexit.register(_dump)
+sys.argv[0] = "tap-okta"
+_profiler.enable()
+runpy.run_module("tap_okta.tap", run_name="__main__", alter_sys=True)
+"""
+
+
+@dataclass
+class Run:
+    tool: str
+    stream: str
+    exit_code: int
+    seconds: float
+    records: int
+    distinct: int
+    missing: int
+    unexpected: int
+    requests: int
+    throttled: int
+    server_seconds: float  # the simulator's time spent on this run's requests
+    peak_rss_kib: int
+    cpu_seconds: float
+    other_paths: dict[str, int] = field(default_factory=dict)  # requests off the stream
+    error: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.records / self.seconds if self.seconds else 0.0
+
+    @property
+    def ok(self) -> bool:
+        return (
+            self.exit_code == 0
+            and self.records == self.distinct
+            and not self.missing
+            and not self.unexpected
+        )
+
+
+def iso(moment: dt.datetime, *, millis: bool = True) -> str:
+    text = moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    return text + (".000Z" if millis else "Z")
+
+
+def retention_floor(sim: OktaSimulator) -> dt.datetime:
+    """The oldest ``since`` worth asking for, on the org's clock (next whole second)."""
+    now = sim.org.clock.now()
+    return (now - RETENTION).replace(microsecond=0) + dt.timedelta(seconds=1)
+
+
+@dataclass
+class Finished:
+    code: int
+    seconds: float  # wall, start to exit
+    cpu_seconds: float  # user + system of the process (all its threads)
+    peak_rss_kib: int  # VmHWM, as the process wrote it at exit
+    out: Path
+    err: Path
+
+
+def run_process(
+    command: list[str], folder: Path, name: str, env: dict[str, str], cwd: Path = ROOT
+) -> Finished:
+    """Run ``command`` with stdout to a file; wall and CPU seconds, its own peak RSS."""
+    folder.mkdir(parents=True, exist_ok=True)
+    out_path, err_path = folder / f"{name}.out", folder / f"{name}.err"
+    rss_path = folder / f"{name}.rss"
+    rss_path.unlink(missing_ok=True)
+    env = os.environ | env | {"BENCHMARK_PEAK_RSS_FILE": str(rss_path)}
+    with out_path.open("wb") as out, err_path.open("wb") as err:
+        started = time.monotonic()
+        process = subprocess.Popen(command, stdout=out, stderr=err, cwd=cwd, env=env)
+        # wait4: the child's own CPU time (its ru_maxrss would count the fork of this
+        # process too, hence VmHWM from the child itself).
+        _, status, usage = os.wait4(process.pid, 0)
+        seconds = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    peak = int(rss_path.read_text()) if rss_path.exists() else 0
+    cpu = usage.ru_utime + usage.ru_stime
+    return Finished(process.returncode, seconds, cpu, peak, out_path, err_path)
+
+
+def keys_of(out_path: Path, tool: str, stream: str) -> Iterable[str]:
+    """The key of every record a tool wrote, in order."""
+    key = STREAM_KEYS[stream]
+    with out_path.open("rb") as lines:
+        for line in lines:
+            if tool == "bare loop":
+                yield str(json.loads(line)[key])
+            elif line.startswith(b'{"type":"RECORD"'):
+                message = json.loads(line)
+                if tool == "airbyte":
+                    yield str(message["record"]["data"][key])
+                elif message["stream"] == stream:
+                    yield str(message["record"][key])
+
+
+def expected_keys(sim: OktaSimulator, stream: str) -> set[str]:
+    if stream == "users":
+        return set(sim.org.users)
+    return set(sim.org.event_uuids())
+
+
+def last_error(tool: str, out_path: Path, err_path: Path) -> str:
+    """A short reason for a failed run: Airbyte's TRACE error, else the end of stderr."""
+    if tool == "airbyte":
+        with out_path.open("rb") as lines:
+            for line in lines:
+                if line.startswith(b'{"type":"TRACE"') and b'"ERROR"' in line:
+                    error = json.loads(line)["trace"].get("error", {})
+                    return str(error.get("message") or error.get("internal_message"))[:500]
+    return err_path.read_text(errors="replace")[-800:].strip()
+
+
+def measure(
+    sim: OktaSimulator,
+    tool: str,
+    stream: str,
+    command: list[str],
+    folder: Path,
+    env: dict[str, str],
+) -> Run:
+    wanted_before = expected_keys(sim, stream)
+    sim.clear_requests()
+    done = run_process(command, folder, f"{tool.replace(' ', '-')}-{stream}", env)
+    requests: list[RequestRecord] = sim.requests
+    wanted_after = expected_keys(sim, stream)
+    # Events may age out of retention during a run: only those visible throughout
+    # (and for a while after: tap-okta starts a minute inside the 90 days, on purpose)
+    # must arrive, only those visible at some point may.
+    wanted, allowed = wanted_before & wanted_after, wanted_before | wanted_after
+    if stream == "logs":
+        wanted &= sim.org.event_uuids(now=sim.org.clock.now() + RETENTION_MARGIN)
+    seen = Counter(keys_of(done.out, tool, stream))
+    other = Counter(
+        r.path if stream_of(r.path) is None else f"{stream_of(r.path)} family"
+        for r in requests
+        if stream_of(r.path) != stream
+    )
+    run = Run(
+        tool=tool,
+        stream=stream,
+        exit_code=done.code,
+        seconds=done.seconds,
+        records=sum(seen.values()),
+        distinct=len(seen),
+        missing=len(wanted - seen.keys()),
+        unexpected=len(seen.keys() - allowed),
+        requests=len(requests),
+        throttled=sum(1 for r in requests if r.status == 429),
+        server_seconds=sum(r.duration for r in requests),
+        peak_rss_kib=done.peak_rss_kib,
+        cpu_seconds=done.cpu_seconds,
+        other_paths=dict(other),
+    )
+    if not run.ok:
+        run.error = last_error(tool, done.out, done.err)
+    done.out.unlink()  # hundreds of MB at full size
+    return run
+
+
+# --- the three clients -----------------------------------------------------------------
+
+
+def bare_command(sim: OktaSimulator, stream: str, since: str | None = None) -> list[str]:
+    if since is None:
+        since = EPOCH if stream == "users" else iso(retention_floor(sim))
+    return [sys.executable, "-c", BARE_LOOP, sim.base_url, API_KEY, stream, since]
+
+
+def tap_command(
+    sim: OktaSimulator,
+    stream: str,
+    folder: Path,
+    *,
+    start_date: str | None = None,
+    launcher: str = LAUNCHER,
+) -> list[str]:
+    folder.mkdir(parents=True, exist_ok=True)
+    config: dict[str, Any] = {
+        "org_url": sim.base_url,
+        "api_key": API_KEY,
+        "rate_limit_share": 1.0,
+    }
+    if start_date:
+        config["start_date"] = start_date
+    tag = f"{stream}-{'from-' + start_date[:10] if start_date else 'all'}"
+    config_path, catalog_path = folder / f"tap-{tag}.json", folder / f"tap-{stream}-catalog.json"
+    config_path.write_text(json.dumps(config))
+    catalog_path.write_text(json.dumps(catalog_selecting((stream,))))
+    return [
+        sys.executable,
+        "-c",
+        TRUST_CA_BUNDLE + launcher,
+        "--config",
+        str(config_path),
+        "--catalog",
+        str(catalog_path),
+    ]
+
+
+def ensure_airbyte(cache_dir: Path, version: str) -> Path:
+    """The connector's own venv (created on first use); its python."""
+    venv = cache_dir / f"airbyte-source-okta-{version}"
+    python = venv / "bin" / "python"
+    marker = venv / ".installed"
+    if marker.exists() and python.exists():
+        return python
+    shutil.rmtree(venv, ignore_errors=True)
+    print(f"Installing {AIRBYTE_PACKAGE}=={version} into {venv} ...", file=sys.stderr)
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    subprocess.run(
+        [
+            str(python),
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            f"{AIRBYTE_PACKAGE}=={version}",
+        ],
+        check=True,
+    )
+    marker.write_text(version + "\n")
+    return python
+
+
+class Airbyte:
+    """``source-okta`` in its own venv, configured for one simulator."""
+
+    def __init__(self, python: Path, sim: OktaSimulator, folder: Path) -> None:
+        self.python = python
+        self.sim = sim
+        self.folder = folder
+        folder.mkdir(parents=True, exist_ok=True)
+        assert sim.ca_file is not None
+        self.env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+        self.version = self._run_capture(
+            ["-c", f"import importlib.metadata as m; print(m.version('{AIRBYTE_PACKAGE}'))"]
+        ).strip()
+        self.cdk_version = self._run_capture(
+            ["-c", "import importlib.metadata as m; print(m.version('airbyte-cdk'))"]
+        ).strip()
+        spec = self._messages(["spec"], "SPEC")["spec"]["connectionSpecification"]
+        methods = spec["properties"]["credentials"]["oneOf"]
+        if not any(m["properties"]["auth_type"].get("const") == "api_token" for m in methods):
+            raise RuntimeError("the connector's spec has no api_token authentication")
+        self._streams: dict[str, dict[str, Any]] = {}
+
+    def command(self, *args: str) -> list[str]:
+        return [str(self.python), "-c", AIRBYTE_LAUNCHER, *args]
+
+    def _run_capture(self, args: list[str]) -> str:
+        env = os.environ | self.env | {"BENCHMARK_PEAK_RSS_FILE": os.devnull}
+        return subprocess.run(
+            [str(self.python), *args], capture_output=True, text=True, check=True, env=env
+        ).stdout
+
+    def _messages(self, args: list[str], kind: str) -> dict[str, Any]:
+        output = self._run_capture(["-c", AIRBYTE_LAUNCHER, *args])
+        for line in output.splitlines():
+            if line.startswith(f'{{"type":"{kind}"'):
+                return dict(json.loads(line))
+        raise RuntimeError(f"source-okta {args[0]}: no {kind} message in {output[-1500:]}")
+
+    def config(self, start_date: str) -> Path:
+        """API-token auth; the domain trick points ``https://{domain}.okta.com`` here."""
+        path = self.folder / f"airbyte-config-{start_date[:10]}.json"
+        path.write_text(
+            json.dumps(
+                {
+                    "credentials": {"auth_type": "api_token", "api_token": API_KEY},
+                    "domain": f"127.0.0.1:{self.sim.port}#",
+                    "start_date": start_date,
+                }
+            )
+        )
+        return path
+
+    def catalog(self, stream: str, config: Path) -> Path:
+        """A configured catalog: the discovered stream, full refresh."""
+        if not self._streams:
+            catalog = self._messages(["discover", "--config", str(config)], "CATALOG")
+            self._streams = {s["name"]: s for s in catalog["catalog"]["streams"]}
+        configured = {
+            "streams": [
+                {
+                    "stream": self._streams[stream],
+                    "sync_mode": "full_refresh",
+                    "destination_sync_mode": "overwrite",
+                }
+            ]
+        }
+        path = self.folder / f"airbyte-catalog-{stream}.json"
+        path.write_text(json.dumps(configured))
+        return path
+
+    def start_date(self, stream: str) -> str:
+        # users: filter lastUpdated gt start_date (else 7 days back); logs: since, which
+        # Okta refuses beyond 180 days: the retention floor, as the tap and bare loop.
+        if stream == "users":
+            return "2000-01-01T00:00:00Z"
+        return iso(retention_floor(self.sim), millis=False)
+
+    def read_command(self, stream: str, start_date: str | None = None) -> list[str]:
+        config = self.config(start_date or self.start_date(stream))
+        catalog = self.catalog(stream, config)
+        return self.command("read", "--config", str(config), "--catalog", str(catalog))
+
+
+# --- reporting -------------------------------------------------------------------------
+
+
+def median_and_spread(values: list[float], fmt: str) -> str:
+    if len(values) == 1:
+        return format(values[0], fmt)
+    low, high = min(values), max(values)
+    return f"{format(statistics.median(values), fmt)} ({format(low, fmt)}-{format(high, fmt)})"
+
+
+def print_table(runs: list[Run], streams: tuple[str, ...]) -> dict[str, dict[str, float]]:
+    header = (
+        f"{'stream':<7}{'tool':<10}{'records':>8}{'ok':>4}{'wall s':>22}{'records/s':>23}"
+        f"{'requests':>9}{'429s':>5}{'sim busy s':>17}{'CPU s':>20}{'rec/CPU s':>10}"
+        f"{'peak RSS MiB':>13}"
+    )
+    print(header)
+    print("-" * len(header))
+    medians: dict[str, dict[str, float]] = {}
+    for stream in streams:
+        for tool in TOOLS:
+            rows = [r for r in runs if r.stream == stream and r.tool == tool]
+            if not rows:
+                continue
+            ok = "yes" if all(r.ok for r in rows) else "NO"
+            records = statistics.median(r.records for r in rows)
+            line = (
+                f"{stream:<7}{tool:<10}{records:>8.0f}{ok:>4}"
+                f"{median_and_spread([r.seconds for r in rows], '.2f'):>22}"
+                f"{median_and_spread([r.per_second for r in rows], '.0f'):>23}"
+                f"{statistics.median(r.requests for r in rows):>9.0f}"
+                f"{sum(r.throttled for r in rows):>5}"
+                f"{median_and_spread([r.server_seconds for r in rows], '.1f'):>17}"
+                f"{median_and_spread([r.cpu_seconds for r in rows], '.1f'):>20}"
+                f"{statistics.median(r.records / r.cpu_seconds for r in rows):>10.0f}"
+                f"{statistics.median(r.peak_rss_kib for r in rows) / 1024:>13.0f}"
+            )
+            print(line)
+            medians[f"{stream}/{tool}"] = {
+                "records_per_second": statistics.median(r.per_second for r in rows),
+                "seconds": statistics.median(r.seconds for r in rows),
+                "cpu_seconds": statistics.median(r.cpu_seconds for r in rows),
+                "peak_rss_mib": statistics.median(r.peak_rss_kib for r in rows) / 1024,
+            }
+    print()
+    for stream in streams:
+        tap = medians.get(f"{stream}/tap-okta")
+        if tap is None:
+            continue
+        parts = []
+        for other, goal in (("airbyte", " (goal >= 2)"), ("bare loop", "")):
+            theirs = medians.get(f"{stream}/{other}")
+            if theirs and theirs["records_per_second"]:
+                ratio = tap["records_per_second"] / theirs["records_per_second"]
+                parts.append(f"tap/{other} records/s = {ratio:.2f}{goal}")
+        print(f"{stream}: " + "; ".join(parts))
+    for run in runs:
+        if run.other_paths:
+            print(f"note {run.stream}/{run.tool}: requests off the stream: {run.other_paths}")
+        if not run.ok:
+            print(
+                f"PROBLEM {run.stream}/{run.tool}: exit {run.exit_code}, {run.records} records, "
+                f"{run.distinct} distinct, {run.missing} missing, {run.unexpected} unexpected; "
+                f"{run.error}"
+            )
+    return medians
+
+
+def timed(command: list[str], env: dict[str, str], folder: Path, name: str) -> tuple[float, int]:
+    done = run_process(command, folder, name, env)
+    if done.code != 0:
+        raise RuntimeError(f"{name} exited {done.code}: {done.err.read_text()[-1500:]}")
+    return done.seconds, done.peak_rss_kib
+
+
+@dataclass
+class Startup:
+    case: str
+    seconds: list[float] = field(default_factory=list)
+    peak_rss_kib: list[int] = field(default_factory=list)
+    server_seconds: list[float] = field(default_factory=list)
+    requests: int = 0
+
+
+def startup(
+    sim: OktaSimulator, airbyte: Airbyte | None, folder: Path, rounds: int
+) -> list[Startup]:
+    """Wall seconds (and peak RSS) of starting up, and of syncing 0 records."""
+    assert sim.ca_file is not None
+    env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+    future_moment = sim.org.clock.now() + dt.timedelta(days=365)
+    future = iso(future_moment)
+    cases: list[tuple[str, list[str]]] = [
+        (
+            "floor: python -c 'import requests'",
+            [sys.executable, "-c", PEAK_RSS + "import requests"],
+        ),
+        (
+            "tap-okta --about",
+            [sys.executable, "-c", LAUNCHER, "--about", "--format", "json"],
+        ),
+        ("floor: bare loop, 0 users", bare_command(sim, "users", since=future)),
+        (
+            "tap-okta users sync, 0 records",
+            tap_command(sim, "users", folder, start_date=future),
+        ),
+    ]
+    if airbyte is not None:
+        cases += [
+            ("airbyte spec", airbyte.command("spec")),
+            (
+                "airbyte users read, 0 records",
+                airbyte.read_command("users", start_date=iso(future_moment, millis=False)),
+            ),
+        ]
+    rows = {name: Startup(name) for name, _ in cases}
+    for _ in range(rounds):
+        for name, command in cases:
+            sim.clear_requests()
+            seconds, peak = timed(command, env, folder, "startup")
+            requests = sim.requests
+            row = rows[name]
+            row.seconds.append(seconds)
+            row.peak_rss_kib.append(peak)
+            row.server_seconds.append(sum(r.duration for r in requests))
+            row.requests = len(requests)
+    return list(rows.values())
+
+
+def print_startup(rows: list[Startup]) -> None:
+    print(
+        f"{'start-up':<34}{'wall s, median (min-max)':>28}{'requests':>10}{'sim busy s':>12}"
+        f"{'peak RSS MiB':>14}"
+    )
+    for row in rows:
+        print(
+            f"{row.case:<34}{median_and_spread(row.seconds, '.3f'):>28}{row.requests:>10}"
+            f"{statistics.median(row.server_seconds):>12.3f}"
+            f"{statistics.median(row.peak_rss_kib) / 1024:>14.0f}"
+        )
+
+
+# --- modes -----------------------------------------------------------------------------
+
+
+def simulator(users: int, events: int, seed: int) -> OktaSimulator:
+    limits = RateLimitConfig(window_seconds=1.0)
+    started = time.monotonic()
+    sim = OktaSimulator(
+        users=users, events=events, seed=seed, api_key=API_KEY, rate_limits=limits, tls=True
+    )
+    print(
+        f"Generated an org of {users} users, {events} events in "
+        f"{time.monotonic() - started:.0f} s.",
+        file=sys.stderr,
+    )
+    return sim
+
+
+def throughput(args: argparse.Namespace) -> int:
+    streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
+    with simulator(args.users, args.events, args.seed) as sim, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        assert sim.ca_file is not None
+        env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+        airbyte = None
+        if not args.no_airbyte:
+            python = ensure_airbyte(args.cache_dir, args.airbyte_version)
+            airbyte = Airbyte(python, sim, folder / "airbyte")
+        visible = len(sim.org.event_uuids())
+        print(
+            f"Org: {len(sim.org.users)} users; {sim.org.event_count} System Log events, "
+            f"{visible} within the 90-day retention. Simulator: {sim.base_url} (TLS), "
+            f"rate limits in 1-second windows {sim.rate_limits.limits}; tap-okta "
+            f"rate_limit_share 1.0. Python {sys.version.split()[0]}; "
+            f"{os.cpu_count()} CPUs."
+        )
+        if airbyte is not None:
+            print(
+                f"Airbyte: {AIRBYTE_PACKAGE} {airbyte.version} (airbyte-cdk "
+                f"{airbyte.cdk_version}), api_token auth, domain 127.0.0.1:{sim.port}#, "
+                f"full refresh; users start_date {airbyte.start_date('users')}, logs "
+                f"start_date = the retention floor."
+            )
+        print()
+        commands: dict[str, Callable[[str], list[str]]] = {
+            "bare loop": lambda stream: bare_command(sim, stream),
+            "tap-okta": lambda stream: tap_command(sim, stream, folder),
+        }
+        if airbyte is not None:
+            commands["airbyte"] = airbyte.read_command
+        runs: list[Run] = []
+        for stream in streams:
+            for round_ in range(args.rounds):
+                for tool in TOOLS:
+                    if tool not in commands:
+                        continue
+                    run = measure(sim, tool, stream, commands[tool](stream), folder, env)
+                    runs.append(run)
+                    print(
+                        f"... {stream} round {round_ + 1}: {tool}: {run.records} records in "
+                        f"{run.seconds:.1f} s = {run.per_second:.0f}/s "
+                        f"(CPU {run.cpu_seconds:.1f} s), {run.requests} requests, "
+                        f"peak RSS {run.peak_rss_kib / 1024:.0f} MiB"
+                        + ("" if run.ok else f", PROBLEM: exit {run.exit_code} {run.error}"),
+                        file=sys.stderr,
+                    )
+        medians = print_table(runs, streams)
+        print()
+        rows = startup(sim, airbyte, folder / "startup", args.startup_rounds)
+        print_startup(rows)
+    if args.json:
+        report = {
+            "settings": {k: str(v) for k, v in vars(args).items()},
+            "runs": [asdict(r) | {"records_per_second": r.per_second} for r in runs],
+            "medians": medians,
+            "startup": [asdict(row) for row in rows],
+        }
+        args.json.write_text(json.dumps(report, indent=2) + "\n")
+    return 0 if all(r.ok for r in runs) else 1
+
+
+def memory(args: argparse.Namespace) -> int:
+    """tap-okta alone, the logs stream, one org per size."""
+    sizes = [int(n) for n in args.memory.split(",") if n.strip()]
+    print(
+        f"{'events':>10}{'visible':>10}{'generated s':>13}{'records':>10}{'ok':>4}"
+        f"{'wall s':>9}{'records/s':>11}{'requests':>10}{'peak RSS MiB':>14}"
+    )
+    ok = True
+    for events in sizes:
+        started = time.monotonic()
+        with (
+            simulator(args.memory_users, events, args.seed) as sim,
+            tempfile.TemporaryDirectory() as tmp,
+        ):
+            generated = time.monotonic() - started
+            assert sim.ca_file is not None
+            env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+            visible = len(sim.org.event_uuids())
+            folder = Path(tmp)
+            run = measure(sim, "tap-okta", "logs", tap_command(sim, "logs", folder), folder, env)
+        ok &= run.ok
+        print(
+            f"{events:>10}{visible:>10}{generated:>13.0f}{run.records:>10}"
+            f"{'yes' if run.ok else 'NO':>4}{run.seconds:>9.1f}{run.per_second:>11.0f}"
+            f"{run.requests:>10}{run.peak_rss_kib / 1024:>14.0f}",
+            flush=True,
+        )
+        if not run.ok:
+            print(f"PROBLEM: {run.error}")
+    return 0 if ok else 1
+
+
+def print_cprofile(stats_path: Path, top: int) -> None:
+    """Top functions by own time, and by cumulative time (the call chain above
+    the record loop, called at most 3 times, left out)."""
+    stats = pstats.Stats(str(stats_path))
+    stats.strip_dirs()
+    entries = stats.stats
+    total = max(ct for _, _, _, ct, _ in entries.values())
+    rows = [
+        (f"{func} ({file}:{line})", nc, tt, ct)
+        for (file, line, func), (_, nc, tt, ct, _) in entries.items()
+    ]
+    for title, index in (("own time", 2), ("cumulative time", 3)):
+        chosen = sorted(
+            (r for r in rows if index == 2 or r[1] > 3), key=lambda r: r[index], reverse=True
+        )
+        print(f"\n--- top {top} by {title} (of {total:.1f} s profiled) ---")
+        print(f"{'own s':>8}{'cum s':>8}{'%':>6}{'calls':>10}  function")
+        for name, calls, own, cumulative in chosen[:top]:
+            share = 100 * (own if index == 2 else cumulative) / total
+            print(f"{own:>8.2f}{cumulative:>8.2f}{share:>6.1f}{calls:>10}  {name}")
+
+
+def print_py_spy(raw_path: Path, top: int) -> None:
+    """Top functions of py-spy's collapsed stacks: own samples (innermost frame) and
+    inclusive samples (anywhere on the stack), and who calls the busiest ones. Idle
+    samples (waiting on a socket) are counted, under the frame that waits."""
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    callers: dict[str, Counter[str]] = {}
+    total = 0
+    for line in raw_path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        samples = int(count)
+        total += samples
+        frames = [f for f in stack.split(";") if f.strip()]
+        if not frames:
+            own["(no Python frame: start-up, exit)"] += samples
+            continue
+        own[frames[-1]] += samples
+        for frame in set(frames):
+            inclusive[frame] += samples
+        # The nearest caller outside the innermost frame's own module.
+        module = frames[-1].rpartition("(")[2].split(":")[0]
+        caller = next(
+            (f for f in reversed(frames[:-1]) if f.rpartition("(")[2].split(":")[0] != module),
+            "-",
+        )
+        callers.setdefault(frames[-1], Counter())[caller] += samples
+    chain = {frame for frame, n in inclusive.items() if n >= 0.9 * total}
+    print(f"\n--- top {top} by own samples (of {total} samples) ---")
+    print(f"{'samples':>9}{'%':>7}  function (file:first line)  <- main caller outside its module")
+    for frame, samples in own.most_common(top):
+        caller = callers.get(frame, Counter()).most_common(1)
+        via = f"  <- {caller[0][0]}" if caller else ""
+        print(f"{samples:>9}{100 * samples / total:>7.1f}  {frame}{via}")
+    print(
+        f"\n--- top {top} by inclusive samples, without the {len(chain)} frames on >= 90% "
+        "of the samples (the CLI down to the record loop) ---"
+    )
+    print(f"{'samples':>9}{'%':>7}  function (file:first line)")
+    rest = [(f, n) for f, n in inclusive.most_common() if f not in chain]
+    for frame, samples in rest[:top]:
+        print(f"{samples:>9}{100 * samples / total:>7.1f}  {frame}")
+
+
+def profile(args: argparse.Namespace) -> int:
+    """One tap-okta run under cProfile, or sampled by py-spy: the top functions."""
+    stream = args.profile
+    with simulator(args.users, args.events, args.seed) as sim, tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        assert sim.ca_file is not None
+        output = folder / ("tap.py-spy" if args.py_spy else "tap.prof")
+        env = {"REQUESTS_CA_BUNDLE": sim.ca_file, "BENCHMARK_PROFILE_FILE": str(output)}
+        if args.py_spy:
+            command = [
+                str(args.py_spy),
+                "record",
+                "--format",
+                "raw",
+                "--function",
+                "--idle",
+                "--rate",
+                "200",
+                "--output",
+                str(output),
+                "--",
+                *tap_command(sim, stream, folder),
+            ]
+        else:
+            command = tap_command(sim, stream, folder, launcher=PROFILER)
+        run = measure(sim, "tap-okta", stream, command, folder, env)
+        profiler = "py-spy" if args.py_spy else "cProfile"
+        print(
+            f"tap-okta {stream} under {profiler}: {run.records} records in {run.seconds:.1f} s, "
+            f"{run.requests} requests, simulator busy {run.server_seconds:.1f} s, peak RSS "
+            f"{run.peak_rss_kib / 1024:.0f} MiB" + ("" if run.ok else f"; PROBLEM {run.error}")
+        )
+        if args.py_spy:
+            print_py_spy(output, args.top)
+        else:
+            print_cprofile(output, args.top)
+    return 0 if run.ok else 1
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--users", type=int, default=50_000)
+    parser.add_argument("--events", type=int, default=100_000, help="System Log events")
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--streams", default="users,logs")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each tool (median)")
+    parser.add_argument("--startup-rounds", type=int, default=5)
+    parser.add_argument("--no-airbyte", action="store_true")
+    parser.add_argument("--airbyte-version", default=AIRBYTE_VERSION)
+    parser.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=Path.home() / ".cache" / "tap-okta-bench",
+        help="where the Airbyte connector's venv is created",
+    )
+    parser.add_argument(
+        "--memory",
+        default=None,
+        metavar="N,N,...",
+        help="instead: tap-okta's peak RSS on the logs of orgs of N events each",
+    )
+    parser.add_argument("--memory-users", type=int, default=1000, help="users in --memory orgs")
+    parser.add_argument(
+        "--profile", choices=tuple(STREAM_KEYS), default=None, help="instead: cProfile one run"
+    )
+    parser.add_argument("--top", type=int, default=15)
+    parser.add_argument(
+        "--py-spy",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="with --profile: sample with this py-spy binary instead of cProfile",
+    )
+    parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    args = parser.parse_args()
+    if args.memory:
+        return memory(args)
+    if args.profile:
+        return profile(args)
+    return throughput(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
