@@ -10,8 +10,8 @@ first.
   at the start of every ``sync()`` of a full-table stream, child contexts
   included, which is wrong for a run that reads only part of a stream; the
   tap turns that off and sends it itself after a complete read.
-- STATE on demand: ``Stream._write_state_message`` (it skips a STATE when nothing
-  was written since the last one), for an expected failure's last STATE.
+- STATE on demand: ``Stream._write_state_message``, for an expected failure's
+  last STATE (forced past its ``is_flushed`` shortcut, see ``write_state``).
 - Bookmarks: the SDK keeps a stream's replication value under
   ``replication_key_value`` (or, for unsorted streams, inside
   ``progress_markers`` with a ``replication_key_signpost`` cap).
@@ -37,7 +37,13 @@ _SDK_BOOKMARK_KEYS = (BOOKMARK, "replication_key", PROGRESS, SIGNPOST, "starting
 
 
 def write_state(stream: Stream) -> None:
-    """A STATE message now, unless nothing was written since the last one."""
+    """A STATE message now, whatever the SDK last flushed.
+
+    The streams' own bookkeeping (boundary sets, the change feed's position)
+    moves after the SDK's last STATE, so its ``is_flushed`` shortcut would drop
+    exactly what a re-run needs to skip.
+    """
+    stream.state_manager.is_flushed = False
     stream._write_state_message()
 
 

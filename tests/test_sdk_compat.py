@@ -77,13 +77,14 @@ def test_bookmark_keys(is_sorted: bool) -> None:
     assert sdk_compat.bookmark_of(state) is None
 
 
-def test_state_on_demand_is_skipped_when_nothing_changed(
+def test_state_on_demand_is_written_even_right_after_the_sdks_own(
     tap: TapOkta, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     written: list[Any] = []
     monkeypatch.setattr(tap.state_writer, "write_state", written.append)
     stream = tap.streams["users"]
-    stream.state_manager.is_flushed = False
+    stream.state_manager.is_flushed = True  # the SDK just wrote one
+    stream.stream_state["delivered"] = ["2024-01-01T00:00:00.000Z 00u1"]  # ours moved on
     sdk_compat.write_state(stream)
-    sdk_compat.write_state(stream)  # nothing written since: no second STATE
     assert len(written) == 1
+    assert written[0]["bookmarks"]["users"]["delivered"] == ["2024-01-01T00:00:00.000Z 00u1"]

@@ -751,7 +751,11 @@ class Org:
             aid = self._new_id("0oa", rng)
             created = now_s - rng.randint(DAY, 2 * 365 * DAY)
             lu = rng.randint(created, now_s - 3600)
-            status = "INACTIVE" if rng.random() < 0.2 and i > 0 else "ACTIVE"
+            # The last one is always INACTIVE: the draws vary with the wall clock
+            # (randint's rejection sampling over now-relative ranges), and every org
+            # needs one to deactivate and delete.
+            inactive = rng.random() < 0.2 and i > 0
+            status = "INACTIVE" if inactive or i == n - 4 else "ACTIVE"
             self.apps[aid] = self._app_obj(aid, name, label, mode, status, created, lu, rng)
             self.app_users[aid] = {}
             self.app_groups[aid] = {}
