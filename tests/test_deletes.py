@@ -10,16 +10,10 @@ import pytest
 
 from tests.harness import TapRun, report, run_tap, tap_api_requests
 from tests.okta_sim import OktaSimulator
+from tests.warehouse import DIRECTORY_KEYS
 
 DIRECTORY = ("users", "groups", "group_members", "apps", "app_users", "app_groups")
-KEYS = {
-    "users": ("id",),
-    "groups": ("id",),
-    "group_members": ("groupId", "userId"),
-    "apps": ("id",),
-    "app_users": ("appId", "id"),
-    "app_groups": ("appId", "id"),
-}
+KEYS = DIRECTORY_KEYS
 
 
 def keyed(run: TapRun, stream: str) -> dict[tuple[str, ...], dict[str, Any]]:
