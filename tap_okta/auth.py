@@ -126,6 +126,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         timeout: float,
         optional_scopes: t.Sequence[str] = (),
         backoff: Backoff | None = None,
+        needed_by: t.Mapping[str, t.Sequence[str]] | None = None,
     ) -> None:
         super().__init__(
             auth_endpoint=org.token_url,
@@ -136,6 +137,8 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         # Scopes worth having but not worth failing for (the change feed's):
         # Okta refuses the whole request if one of them was not granted.
         self._optional_scopes = tuple(optional_scopes)
+        #: Scope -> the selected streams that need it, for the invalid_scope message.
+        self._needed_by = dict(needed_by or {})
         self._org = org
         self._key_id = key_id
         self._signing_key = signing_key
@@ -304,10 +307,16 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
     def _token_error(self, status: int, error: str, description: str) -> OktaAuthError:
         detail = f"{error}: {description}" if description else error or f"HTTP {status}"
         if error == "invalid_scope":
+            needs = "; ".join(
+                f"{scope} for {', '.join(streams)}"
+                for scope, streams in self._needed_by.items()
+                if streams
+            )
             return OktaAuthError(
                 f"Okta refused the scopes {self.oauth_scopes} ({detail}): grant each of them "
                 "to the service app (Okta Admin Console > Applications > your app > Okta "
-                "API Scopes), or deselect the streams that need them, or set scopes.",
+                "API Scopes), or deselect the streams that need them, or set scopes."
+                + (f" Needed: {needs}." if needs else ""),
                 status=status,
                 code=error,
             )

@@ -61,6 +61,25 @@ EVENT_TYPES: tuple[str, ...] = (
     APP_GROUP_ADDED,
     APP_GROUP_REMOVED,
 )
+# The security streams' own feed (its own filter, so the directory streams'
+# saved positions and windows stay as they were).
+FACTOR_ACTIVATED = "user.mfa.factor.activate"
+FACTOR_DEACTIVATED = "user.mfa.factor.deactivate"
+FACTORS_RESET = "user.mfa.factor.reset_all"
+FACTOR_UPDATED = "user.mfa.factor.update"
+FACTOR_EVENTS = (FACTOR_ACTIVATED, FACTOR_DEACTIVATED, FACTORS_RESET, FACTOR_UPDATED)
+GROUP_ROLE_GRANTED = "group.privilege.grant"
+GROUP_ROLE_REVOKED = "group.privilege.revoke"
+GROUP_ROLE_EVENTS = (GROUP_ROLE_GRANTED, GROUP_ROLE_REVOKED)
+DEVICE_DELETED = "device.lifecycle.delete"
+SECURITY_EVENT_TYPES: tuple[str, ...] = (
+    *FACTOR_EVENTS,
+    *GROUP_ROLE_EVENTS,
+    DEVICE_DELETED,
+    USER_DELETED,
+    GROUP_DELETED,
+)
+
 REMOVALS = frozenset(
     {USER_DELETED, GROUP_DELETED, APP_DELETED, MEMBER_REMOVED, APP_USER_REMOVED, APP_GROUP_REMOVED}
 )
@@ -144,6 +163,9 @@ class ChangeLogReader(SystemLogReader):
     """The filtered System Log query; internal, never in the catalog."""
 
     name = "directory_changes"
+    #: What the feed is for, in its log lines.
+    label = "directory"
+    event_types: t.ClassVar[tuple[str, ...]] = EVENT_TYPES
     primary_keys = ("uuid",)
     schema: t.ClassVar[dict[str, t.Any]] = {
         "type": "object",
@@ -155,8 +177,16 @@ class ChangeLogReader(SystemLogReader):
         self.since: str | None = None
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
-        event_filter = " or ".join(f'eventType eq "{name}"' for name in EVENT_TYPES)
+        event_filter = " or ".join(f'eventType eq "{name}"' for name in self.event_types)
         return {"since": self.since, "sortOrder": "ASCENDING", "filter": event_filter}
+
+
+class SecurityChangeLogReader(ChangeLogReader):
+    """The security streams' filtered System Log query."""
+
+    name = "security_changes"
+    label = "security"
+    event_types = SECURITY_EVENT_TYPES
 
 
 class ChangeFeed:
@@ -239,7 +269,9 @@ class ChangeFeed:
                 "retention; this run reads every directory stream completely.",
                 watermark,
             )
-        logger.info("Change feed: %d directory changes since %s.", len(changes), reader.since)
+        logger.info(
+            "Change feed: %d %s changes since %s.", len(changes), reader.label, reader.since
+        )
         return Window(changes=changes, end=end, gap=gap)
 
     def _collect(self) -> list[Change]:

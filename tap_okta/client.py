@@ -114,6 +114,7 @@ class OktaConnection:
         scopes: t.Sequence[str],
         *,
         optional_scopes: t.Sequence[str] = (),
+        needed_by: t.Mapping[str, t.Sequence[str]] | None = None,
     ) -> OktaConnection:
         clock = ServerClock()
         limiter = RateLimiter(
@@ -135,6 +136,7 @@ class OktaConnection:
                 signing_key=settings.signing_key,
                 scopes=scopes,
                 optional_scopes=optional_scopes,
+                needed_by=needed_by,
                 rate_limiter=limiter,
                 timeout=settings.request_timeout,
             )
@@ -204,6 +206,8 @@ class OktaStream(RESTStream["SplitResult"]):
     page_size: t.ClassVar[int] = 200
     #: OAuth scope Okta requires to read this stream.
     oauth_scope: t.ClassVar[str]
+    #: An admin role that can read the stream (named in permission errors).
+    admin_role: t.ClassVar[str] = "Read-Only Administrator"
     # A redirect would carry credentials elsewhere: treat it as an error.
     allow_redirects = False
     # Frequent STATE keeps a killed run's re-work small; state is consistent
@@ -324,11 +328,7 @@ class OktaStream(RESTStream["SplitResult"]):
                     continue
                 except RenewAuthError as exc:
                     if renewed:
-                        raise api_error_for(
-                            exc.okta_response,
-                            stream=self.name,
-                            auth_method=self.okta.settings.auth_method,
-                        ) from None
+                        raise self._api_error(exc.okta_response) from None
                     renewed = True
                     if exc.renew:
                         logger.info("Okta rejected the access token; fetching a new one.")
@@ -412,10 +412,17 @@ class OktaStream(RESTStream["SplitResult"]):
                 f"Okta answered HTTP {status} ({summarize_okta_error(response)})", response
             )
         if status >= 300:
-            raise api_error_for(
-                response, stream=self.name, auth_method=self.okta.settings.auth_method
-            )
+            raise self._api_error(response)
         self._bodies[id(response)] = self._json_body(response)
+
+    def _api_error(self, response: requests.Response) -> OktaAPIError:
+        return api_error_for(
+            response,
+            stream=self.name,
+            auth_method=self.okta.settings.auth_method,
+            scope=self.oauth_scope,
+            role=self.admin_role,
+        )
 
     def _json_body(self, response: requests.Response) -> t.Any:
         content_type = response.headers.get("Content-Type", "")

@@ -117,9 +117,14 @@ def api_error_for(
     *,
     stream: str,
     auth_method: str,
+    scope: str | None = None,
+    role: str | None = None,
 ) -> OktaAPIError:
-    """Turn a non-retryable Okta response into a message that says what to fix."""
-    error = _api_error(response, stream=stream, auth_method=auth_method)
+    """Turn a non-retryable Okta response into a message that says what to fix.
+
+    ``scope`` and ``role``: what the stream needs, when the path alone does not tell.
+    """
+    error = _api_error(response, stream=stream, auth_method=auth_method, scope=scope, role=role)
     error.status = response.status_code
     error.code = str(okta_error_body(response).get("errorCode") or "")
     return error
@@ -130,6 +135,8 @@ def _api_error(
     *,
     stream: str,
     auth_method: str,
+    scope: str | None,
+    role: str | None,
 ) -> OktaAPIError:
     path = response.request.path_url.split("?")[0] if response.request else ""
     status = response.status_code
@@ -142,7 +149,7 @@ def _api_error(
     )
 
     if challenge.get("error") == "insufficient_scope":
-        scope = challenge.get("scope") or scope_for_path(path) or "the needed scope"
+        scope = challenge.get("scope") or scope or scope_for_path(path) or "the needed scope"
         return OktaAuthError(
             f"Stream '{stream}' needs the OAuth scope {scope}, which the service app's "
             f"token does not carry: grant {scope} to the app in the Okta Admin Console "
@@ -175,7 +182,7 @@ def _api_error(
         )
         return OktaAuthError(
             f"Okta denied stream '{stream}' ({summary}): give {who} an admin role "
-            f"that can read {path or 'this resource'} (e.g. Read-Only Administrator; "
+            f"that can read {path or 'this resource'} (e.g. {role or 'Read-Only Administrator'}; "
             "Security > Administrators), or deselect the stream."
         )
     if code == "E0000015":

@@ -14,7 +14,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from typing_extensions import override
 
 from tap_okta import discovery, profile_schemas, sdk_compat, streams
-from tap_okta.changes import ChangeFeed, ChangeLogReader
+from tap_okta.changes import ChangeFeed, ChangeLogReader, SecurityChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.polling import LOGS_SCOPE
@@ -32,6 +32,24 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
     streams.AppUsersStream,
     streams.AppGroupsStream,
     streams.LogsStream,
+    # Security streams: not selected by default (each needs its own scope/role).
+    streams.UserRolesStream,
+    streams.GroupRolesStream,
+    streams.CustomRolesStream,
+    streams.CustomRolePermissionsStream,
+    streams.ResourceSetsStream,
+    streams.ResourceSetResourcesStream,
+    streams.UserFactorsStream,
+    streams.AuthenticatorsStream,
+    streams.DevicesStream,
+    streams.GroupRulesStream,
+    streams.UserTypesStream,
+    streams.PoliciesStream,
+    streams.PolicyRulesStream,
+    streams.NetworkZonesStream,
+    streams.IdentityProvidersStream,
+    streams.AuthorizationServersStream,
+    streams.TrustedOriginsStream,
 )
 
 
@@ -148,7 +166,8 @@ class TapOkta(Tap):
             default=7,
             title="Full sync interval (days)",
             description=(
-                "Every this many days, read users, groups and group_members completely "
+                "Every this many days, read users, groups, group_members (and the security "
+                "streams user_factors, group_roles, devices) completely "
                 "(and send ACTIVATE_VERSION after the read when "
                 "emit_activate_version_messages is on), so targets drop what disappeared "
                 "without a System Log event, such as the members of a deleted group. "
@@ -204,13 +223,21 @@ class TapOkta(Tap):
     def connection(self) -> OktaConnection:
         """Opened on the first request, once the catalog says which streams run."""
         return OktaConnection.open(
-            self.okta_settings, self.required_scopes(), optional_scopes=self.optional_scopes()
+            self.okta_settings,
+            self.required_scopes(),
+            optional_scopes=self.optional_scopes(),
+            needed_by=self.scope_users(),
         )
 
     @cached_property
     def change_feed(self) -> ChangeFeed:
         """The System Log as the directory streams' source of removals and deletions."""
         return ChangeFeed(ChangeLogReader(tap=self))
+
+    @cached_property
+    def security_feed(self) -> ChangeFeed:
+        """The System Log as the source of what changed for factors, roles and devices."""
+        return ChangeFeed(SecurityChangeLogReader(tap=self))
 
     def _running(self) -> list[OktaStream]:
         return [
@@ -226,6 +253,13 @@ class TapOkta(Tap):
             return self.okta_settings.scopes
         needed = {stream.oauth_scope for stream in self._running()}
         return tuple(sorted(needed)) or ("okta.users.read",)
+
+    def scope_users(self) -> dict[str, list[str]]:
+        """Each required scope and the selected streams that need it."""
+        users: dict[str, list[str]] = {}
+        for stream in self._running():
+            users.setdefault(stream.oauth_scope, []).append(stream.name)
+        return users
 
     def optional_scopes(self) -> tuple[str, ...]:
         """The change feed's scope: asked for when a directory stream runs, and

@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.harness import ALL_STREAMS, ROOT, TAP
+from tap_okta.tap import STREAM_TYPES
+from tests.harness import ROOT, TAP
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -123,7 +124,20 @@ def test_settings_and_capabilities_agree() -> None:
 
 
 def test_readme_documents_every_stream() -> None:
-    assert set(ALL_STREAMS) <= readme_table_names()
+    assert {stream.name for stream in STREAM_TYPES} <= readme_table_names()
+
+
+def test_default_selection_is_the_streams_selected_by_default() -> None:
+    """Meltano selects every stream unless told otherwise (its ``*.*`` default): the
+    plugin's ``select`` keeps a project that selects nothing on the original streams."""
+    by_default = {f"{s.name}.*" for s in STREAM_TYPES if s.selected_by_default}
+    assert set(meltano_extractor()["select"]) == by_default
+    assert set(hub_definition()["select"]) == by_default
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    [security] = [e for e in project["plugins"]["extractors"] if e["name"] == "tap-okta--security"]
+    assert set(security["select"]) == {
+        f"{s.name}.*" for s in STREAM_TYPES if not s.selected_by_default
+    }
 
 
 def test_about_as_markdown_lists_every_setting() -> None:

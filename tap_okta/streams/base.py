@@ -38,6 +38,8 @@ class DirectoryStream(OktaStream):
 
     #: Read in full every run (Okta has no change filter): always complete.
     always_complete: t.ClassVar[bool] = False
+    #: The tap's change feed this stream reads (its own filter and windows).
+    feed_attribute: t.ClassVar[str] = "change_feed"
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,7 +60,7 @@ class DirectoryStream(OktaStream):
 
     @property
     def feed(self) -> ChangeFeed:
-        return t.cast("t.Any", self._tap).change_feed  # type: ignore[no-any-return]
+        return getattr(self._tap, self.feed_attribute)  # type: ignore[no-any-return]
 
     # -- one run: plan, window, finish ---------------------------------------
 

@@ -1,0 +1,223 @@
+"""JSON schemas of the security streams (admin roles, MFA, devices, policies, …).
+
+Same rules as ``tap_okta.schemas``: every property nullable, settings that
+differ by type kept as open objects, each record's parent id where it is a
+child, and ``_sdc_deleted_at`` for deletions.
+"""
+
+from __future__ import annotations
+
+from singer_sdk import typing as th
+
+from tap_okta.schemas import (
+    DELETED_AT,
+    EMBEDDED,
+    LINKS,
+    OPEN_ITEM,
+    OPEN_OBJECT,
+    _strings,
+    _timestamps,
+)
+
+
+def _id(description: str | None = None) -> th.Property[str]:
+    return th.Property("id", th.StringType, required=True, description=description)
+
+
+def _parent(name: str, what: str) -> th.Property[str]:
+    return th.Property(name, th.StringType, required=True, description=f"The {what}'s id.")
+
+
+_CREATED_UPDATED = _timestamps("created", "lastUpdated")
+
+ROLE_ASSIGNMENT = [
+    _id("The role assignment's id."),
+    *_strings("label", "type", "status", "assignmentType", "description"),
+    # A CUSTOM assignment names its custom role and resource set (Okta spells it
+    # "resource-set").
+    *_strings("role", "resource-set"),
+    *_CREATED_UPDATED,
+    LINKS,
+    EMBEDDED,
+    DELETED_AT,
+]
+
+USER_ROLE = th.PropertiesList(_parent("userId", "user"), *ROLE_ASSIGNMENT)
+GROUP_ROLE = th.PropertiesList(_parent("groupId", "group"), *ROLE_ASSIGNMENT)
+
+CUSTOM_ROLE = th.PropertiesList(
+    _id(), *_strings("label", "description"), *_CREATED_UPDATED, LINKS, DELETED_AT
+)
+
+CUSTOM_ROLE_PERMISSION = th.PropertiesList(
+    _parent("roleId", "custom role"),
+    th.Property(
+        "label", th.StringType, required=True, description="The permission, e.g. okta.users.read."
+    ),
+    *_CREATED_UPDATED,
+    th.Property("conditions", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+RESOURCE_SET = th.PropertiesList(
+    _id(), *_strings("label", "description"), *_CREATED_UPDATED, LINKS, DELETED_AT
+)
+
+RESOURCE_SET_RESOURCE = th.PropertiesList(
+    _parent("resourceSetId", "resource set"),
+    _id("The resource's id within the set."),
+    th.Property("orn", th.StringType, description="Okta Resource Name of the covered object."),
+    *_CREATED_UPDATED,
+    LINKS,
+    DELETED_AT,
+)
+
+USER_FACTOR = th.PropertiesList(
+    _parent("userId", "user"),
+    _id("The factor's id."),
+    *_strings("factorType", "provider", "vendorName", "status"),
+    *_CREATED_UPDATED,
+    th.Property("profile", OPEN_OBJECT),
+    th.Property("verify", OPEN_OBJECT),
+    LINKS,
+    EMBEDDED,
+    DELETED_AT,
+)
+
+AUTHENTICATOR = th.PropertiesList(
+    _id(),
+    *_strings("key", "status", "name", "type"),
+    *_CREATED_UPDATED,
+    th.Property("settings", OPEN_OBJECT),
+    th.Property("provider", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+DEVICE = th.PropertiesList(
+    _id(),
+    *_strings("status", "resourceId", "resourceType", "resourceAlternateId"),
+    *_CREATED_UPDATED,
+    th.Property(
+        "profile",
+        th.ObjectType(
+            *_strings(
+                "displayName",
+                "platform",
+                "manufacturer",
+                "model",
+                "osVersion",
+                "serialNumber",
+                "udid",
+                "sid",
+                "imei",
+                "meid",
+                "diskEncryptionType",
+                "integrityJailbreak",
+            ),
+            th.Property("registered", th.BooleanType),
+            th.Property("secureHardwarePresent", th.BooleanType),
+            additional_properties=True,
+        ),
+    ),
+    th.Property("resourceDisplayName", OPEN_OBJECT),
+    LINKS,
+    th.Property(
+        "_embedded",
+        OPEN_OBJECT,
+        description="The device's users (managementStatus, screenLockType, user).",
+    ),
+    DELETED_AT,
+)
+
+GROUP_RULE = th.PropertiesList(
+    _id(),
+    *_strings("type", "name", "status"),
+    *_CREATED_UPDATED,
+    th.Property("conditions", OPEN_OBJECT),
+    th.Property("actions", OPEN_OBJECT),
+    th.Property("allGroupsValid", th.BooleanType),
+    LINKS,
+    DELETED_AT,
+)
+
+USER_TYPE = th.PropertiesList(
+    _id(),
+    *_strings("name", "displayName", "description", "createdBy", "lastUpdatedBy"),
+    th.Property("default", th.BooleanType),
+    *_CREATED_UPDATED,
+    LINKS,
+    DELETED_AT,
+)
+
+POLICY = th.PropertiesList(
+    _id(),
+    *_strings("type", "status", "name", "description"),
+    th.Property("priority", th.IntegerType),
+    th.Property("system", th.BooleanType),
+    *_CREATED_UPDATED,
+    th.Property("conditions", OPEN_OBJECT),
+    th.Property("settings", OPEN_OBJECT),
+    LINKS,
+    EMBEDDED,
+    DELETED_AT,
+)
+
+POLICY_RULE = th.PropertiesList(
+    _parent("policyId", "policy"),
+    _id(),
+    *_strings("type", "status", "name"),
+    th.Property("priority", th.IntegerType),
+    th.Property("system", th.BooleanType),
+    *_CREATED_UPDATED,
+    th.Property("conditions", OPEN_OBJECT),
+    th.Property("actions", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+NETWORK_ZONE = th.PropertiesList(
+    _id(),
+    *_strings("type", "name", "status", "usage", "proxyType"),
+    th.Property("system", th.BooleanType),
+    *_CREATED_UPDATED,
+    th.Property("gateways", th.ArrayType(OPEN_ITEM)),
+    th.Property("proxies", th.ArrayType(OPEN_ITEM)),
+    th.Property("locations", th.ArrayType(OPEN_ITEM)),
+    th.Property("asns", th.ArrayType(th.StringType)),
+    th.Property("ipServiceCategories", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+IDENTITY_PROVIDER = th.PropertiesList(
+    _id(),
+    *_strings("type", "issuerMode", "name", "status"),
+    *_CREATED_UPDATED,
+    th.Property("protocol", OPEN_OBJECT),
+    th.Property("policy", OPEN_OBJECT),
+    th.Property("properties", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+AUTHORIZATION_SERVER = th.PropertiesList(
+    _id(),
+    *_strings("name", "description", "issuer", "issuerMode", "status"),
+    th.Property("audiences", th.ArrayType(th.StringType)),
+    th.Property("default", th.BooleanType),
+    *_CREATED_UPDATED,
+    th.Property("credentials", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+TRUSTED_ORIGIN = th.PropertiesList(
+    _id(),
+    *_strings("name", "origin", "status", "createdBy", "lastUpdatedBy"),
+    th.Property("scopes", th.ArrayType(OPEN_ITEM)),
+    *_CREATED_UPDATED,
+    LINKS,
+    DELETED_AT,
+)
