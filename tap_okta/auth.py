@@ -32,7 +32,8 @@ from typing_extensions import override
 
 from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError
 from tap_okta.redact import register_secret
-from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
+from tap_okta.sessions import open_session
 
 if t.TYPE_CHECKING:
     from tap_okta.keys import SigningKey
@@ -145,7 +146,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._backoff = backoff or Backoff()
         # Token requests must not go through the API session: its auth hook is
         # this very authenticator.
-        self._session = requests.Session()
+        self._session = open_session(org.origin)
         self._expires_at = 0.0  # monotonic
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
@@ -221,6 +222,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 )
                 body = _json_object(response)
             except TRANSIENT_ERRORS as exc:
+                fail_fast(exc, self._org.origin)
                 failures += 1
                 self._back_off(failures, describe_transient(exc), reached=not never_reached(exc))
                 continue
@@ -267,7 +269,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             raise self._token_error(response.status_code, error, description)
 
     def _back_off(self, failures: int, what: str, *, reached: bool) -> None:
-        if self._backoff.exhausted(failures) or (not reached and failures >= 2):
+        if self._backoff.gives_up(failures, reached=reached):
             hint = (
                 "check org_url and the network (proxy, firewall, DNS)"
                 if not reached
@@ -277,15 +279,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 f"Could not get an access token from {self._org.token_url}: {what} "
                 f"after {failures} attempts; {hint}."
             )
-        delay = self._backoff.delay(failures)
-        logger.warning(
-            "Token request failed (%s); retrying in %.1f s (attempt %d of %d).",
-            what,
-            delay,
-            failures + 1,
-            self._backoff.max_attempts,
-        )
-        self._backoff.sleep(delay)
+        self._backoff.pause(failures, f"Token request failed ({what})")
 
     def _accept_token(self, body: dict[str, t.Any]) -> None:
         token = str(body["access_token"])

@@ -42,7 +42,8 @@ from tap_okta.errors import (
     www_authenticate_params,
 )
 from tap_okta.ratelimit import RateLimiter, ServerClock
-from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
+from tap_okta.sessions import open_session
 from tap_okta.settings import API_KEY
 
 if t.TYPE_CHECKING:
@@ -102,7 +103,7 @@ class OktaConnection:
     settings: OktaSettings
     authenticator: Authenticator
     rate_limiter: RateLimiter
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session
     backoff: Backoff = field(default_factory=Backoff)
     requests_by_bucket: Counter[str] = field(default_factory=Counter)
     reached_org: bool = False
@@ -138,7 +139,12 @@ class OktaConnection:
                 rate_limiter=limiter,
                 timeout=settings.request_timeout,
             )
-        return cls(settings=settings, authenticator=authenticator, rate_limiter=limiter)
+        return cls(
+            settings=settings,
+            authenticator=authenticator,
+            rate_limiter=limiter,
+            session=open_session(settings.org.origin),
+        )
 
     def observe(self, bucket: str, response: requests.Response) -> None:
         """Bookkeeping every response feeds, before anything judges it."""
@@ -346,13 +352,14 @@ class OktaStream(RESTStream["SplitResult"]):
     def _back_off(
         self, prepared_request: requests.PreparedRequest, exc: BaseException, failures: int
     ) -> None:
+        fail_fast(exc, self.okta.settings.org.origin)
         what = exc.what if isinstance(exc, TransientResponseError) else describe_transient(exc)
         path = urlsplit(prepared_request.url or "").path
-        unreachable = not self.okta.reached_org and never_reached(exc)
+        reached = self.okta.reached_org or not never_reached(exc)
         backoff = self.okta.backoff
         limit = getattr(exc, "max_attempts", None) or backoff.max_attempts
-        if failures >= limit or (unreachable and failures >= 2):
-            if unreachable:
+        if backoff.gives_up(failures, reached=reached, limit=limit):
+            if not reached:
                 raise OktaUnavailableError(
                     f"Cannot reach the Okta org at {self.okta.settings.org.origin} ({what}): "
                     "check org_url (TAP_OKTA_ORG_URL) and the network, proxy or firewall."
@@ -364,17 +371,7 @@ class OktaStream(RESTStream["SplitResult"]):
             ) from None
         if self._shrink_page_on_timeout(exc, prepared_request):
             what += f"; retrying with limit={self._page_limit}"
-        delay = backoff.delay(failures)
-        logger.warning(
-            "Stream '%s': %s on %s; retrying in %.1f s (attempt %d of %d).",
-            self.name,
-            what,
-            path,
-            delay,
-            failures + 1,
-            limit,
-        )
-        backoff.sleep(delay)
+        backoff.pause(failures, f"Stream '{self.name}': {what} on {path}", limit=limit)
 
     def _shrink_page_on_timeout(
         self, exc: BaseException, prepared_request: requests.PreparedRequest

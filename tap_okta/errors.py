@@ -57,6 +57,14 @@ class OktaUnavailableError(OktaTapError):
     """Okta (or the network) kept failing past the retry and wait budgets."""
 
 
+class TLSVerificationError(OktaTapError):
+    """The org's TLS certificate is not trusted here; retrying cannot help.
+
+    Not an ``OktaUnavailableError``: the change feed rides those out as a
+    degraded System Log, and this fails every request of the run alike.
+    """
+
+
 class TokenExpiredError(RetriableAPIError):
     """An OAuth access token was rejected mid-run; fetch a new one and retry."""
 
