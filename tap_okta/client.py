@@ -15,7 +15,6 @@ import decimal
 import functools
 import json
 import logging
-import sys
 import typing as t
 from collections import Counter
 from dataclasses import dataclass, field
@@ -50,10 +49,12 @@ if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from urllib.parse import SplitResult
 
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_okta.settings import OktaSettings, OrgURL
+    from tap_okta.tap import TapOkta
 
 logger = logging.getLogger("tap-okta")
 
@@ -216,8 +217,10 @@ class OktaStream(RESTStream["SplitResult"]):
     # after every record (see bookmarks).
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        # The SDK keeps its tap private; the run's shared objects live on it.
+        self.okta_tap = t.cast("TapOkta", tap)
         self._page_limit = self.page_size
         self._bodies: dict[int, t.Any] = {}
 
@@ -227,15 +230,13 @@ class OktaStream(RESTStream["SplitResult"]):
         # every stream it unwinds. For a --test dry run's deliberate stop, or an
         # Okta error that main() reports in one clear line, that only buries the
         # line that matters: keep it for DEBUG.
-        if level >= logging.ERROR and isinstance(
-            sys.exc_info()[1], (SyncLifecycleSignal, OktaTapError)
-        ):
+        if level >= logging.ERROR and sdk_compat.unwinding(SyncLifecycleSignal, OktaTapError):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
     @cached_property
     def okta(self) -> OktaConnection:
-        return t.cast("t.Any", self._tap).connection  # type: ignore[no-any-return]
+        return self.okta_tap.connection
 
     @property
     @override

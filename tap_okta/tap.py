@@ -180,21 +180,20 @@ class TapOkta(Tap):
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         install_log_redaction()
-        super().__init__(*args, validate_config=validate_config, **kwargs)
-        if validate_config:
-            _ = self.okta_settings  # fail fast, before any output
-
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Register secrets before the SDK's validator can quote them.
-        register_config_secrets(self._config)
         try:
-            return super()._validate_config(raise_errors=raise_errors)
+            super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
+            # The SDK's messages quote the offending values, and its CLI would log
+            # each on a line of its own: one redacted line instead. The config
+            # (env settings merged) is set before it is validated, so its secrets
+            # can be registered now.
+            register_config_secrets(self.config)
             errors = [redact(str(e)) for e in exc.errors]
             if any("'org_url' is a required property" in e for e in errors):
                 parse_org_url(None)  # raises the friendly message
             raise ConfigError(f"Invalid config: {'; '.join(errors)}.") from None
+        if validate_config:
+            _ = self.okta_settings  # fail fast, before any output
 
     @cached_property
     def okta_settings(self) -> OktaSettings:

@@ -58,7 +58,7 @@ class DirectoryStream(OktaStream):
 
     @property
     def feed(self) -> ChangeFeed:
-        return t.cast("t.Any", self._tap).change_feed  # type: ignore[no-any-return]
+        return self.okta_tap.change_feed
 
     # -- one run: plan, window, finish ---------------------------------------
 
