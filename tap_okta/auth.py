@@ -30,10 +30,11 @@ from jwt.algorithms import ECAlgorithm
 from singer_sdk.authenticators import APIKeyAuthenticator, OAuthAuthenticator
 from typing_extensions import override
 
-from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError
+from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError, json_object
 from tap_okta.redact import register_secret
 from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
 from tap_okta.sessions import open_session
+from tap_okta.settings import origin_of
 
 if t.TYPE_CHECKING:
     from tap_okta.keys import SigningKey
@@ -50,14 +51,9 @@ ASSERTION_LIFETIME_SECONDS = 300
 RENEWAL_MARGIN_SECONDS = 300.0
 
 
-def origin_of(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def ensure_org_origin(url: str | None, org: OrgURL) -> None:
     """Refuse to attach credentials to a request for another origin."""
-    if origin_of(url) != org.origin.lower():
+    if not org.owns(url):
         raise UnsafeURLError(
             f"Refusing to send Okta credentials to {origin_of(url) or 'an empty URL'}: "
             f"only the org's own origin {org.origin} receives them. A link or redirect "
@@ -220,7 +216,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
-                body = _json_object(response)
+                body = json_object(response)
             except TRANSIENT_ERRORS as exc:
                 fail_fast(exc, self._org.origin)
                 failures += 1
@@ -344,14 +340,6 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         nonce = response.headers.get("DPoP-Nonce")
         if nonce and self._dpop:
             self._dpop.nonce = nonce
-
-
-def _json_object(response: requests.Response) -> dict[str, t.Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _clock_related(description: str) -> bool:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import decimal
 import functools
-import json
 import logging
 import typing as t
 from collections import Counter
@@ -34,8 +33,10 @@ from tap_okta.errors import (
     OktaTapError,
     OktaUnavailableError,
     TokenExpiredError,
+    UnreadableBody,
     UnsafeURLError,
     api_error_for,
+    json_body,
     okta_error_body,
     summarize_okta_error,
     www_authenticate_params,
@@ -43,7 +44,7 @@ from tap_okta.errors import (
 from tap_okta.ratelimit import RateLimiter, ServerClock
 from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
 from tap_okta.sessions import open_session
-from tap_okta.settings import API_KEY
+from tap_okta.settings import API_KEY, origin_of
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
@@ -176,14 +177,14 @@ def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
     if org.admin_host and host == org.admin_host and parts.scheme == org.scheme:
         # Okta sometimes links its own -admin twin; it is the same org.
         parts = parts._replace(netloc=urlsplit(org.origin).netloc)
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if origin != org.origin.lower():
+    link = urlunsplit(parts)
+    if not org.owns(link):
         raise UnsafeURLError(
-            f"Okta's next-page link for stream '{stream_name}' points at {origin}, not at "
-            f"the org {org.origin}: refusing to follow it (credentials only go to the "
-            "org). Check org_url and any proxy that rewrites Okta's responses."
+            f"Okta's next-page link for stream '{stream_name}' points at {origin_of(link)}, "
+            f"not at the org {org.origin}: refusing to follow it (credentials only go to "
+            "the org). Check org_url and any proxy that rewrites Okta's responses."
         )
-    return urlunsplit(parts)
+    return link
 
 
 def org_relative(url: str) -> str:
@@ -335,6 +336,7 @@ class OktaStream(RESTStream["SplitResult"]):
                             exc.okta_response,
                             stream=self.name,
                             auth_method=self.okta.settings.auth_method,
+                            scope=self.oauth_scope,
                         ) from None
                     renewed = True
                     if exc.renew:
@@ -411,26 +413,19 @@ class OktaStream(RESTStream["SplitResult"]):
             )
         if status >= 300:
             raise api_error_for(
-                response, stream=self.name, auth_method=self.okta.settings.auth_method
+                response,
+                stream=self.name,
+                auth_method=self.okta.settings.auth_method,
+                scope=self.oauth_scope,
             )
         self._bodies[id(response)] = self._json_body(response)
 
     def _json_body(self, response: requests.Response) -> t.Any:
-        content_type = response.headers.get("Content-Type", "")
-        if "json" not in content_type.lower():
-            raise TransientResponseError(
-                f"Okta answered with {content_type or 'no content type'} instead of JSON "
-                "(a login page or proxy in between? org_url must be https://NAME.okta.com)",
-                response,
-                max_attempts=UNREADABLE_ATTEMPTS,
-            )
         try:
-            return json.loads(response.content, parse_float=decimal.Decimal)
-        except ValueError:
+            return json_body(response, parse_float=decimal.Decimal, json_content_type=True)
+        except UnreadableBody as exc:
             raise TransientResponseError(
-                "Okta's answer was not valid JSON (truncated or mangled in transit)",
-                response,
-                max_attempts=UNREADABLE_ATTEMPTS,
+                str(exc), response, max_attempts=UNREADABLE_ATTEMPTS
             ) from None
 
     @override

@@ -19,7 +19,16 @@ from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
-from tap_okta.settings import OktaSettings, load_settings, parse_org_url, register_config_secrets
+from tap_okta.settings import (
+    DEFAULT_FULL_SYNC_INTERVAL_DAYS,
+    DEFAULT_RATE_LIMIT_MAX_WAIT,
+    DEFAULT_RATE_LIMIT_SHARE,
+    DEFAULT_REQUEST_TIMEOUT,
+    OktaSettings,
+    load_settings,
+    parse_org_url,
+    register_config_secrets,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -117,7 +126,7 @@ class TapOkta(Tap):
         th.Property(
             "rate_limit_share",
             th.NumberType,
-            default=0.5,
+            default=DEFAULT_RATE_LIMIT_SHARE,
             title="Rate limit share",
             description=(
                 "Fraction (0.05-1) of each Okta rate-limit bucket this tap may use before "
@@ -128,7 +137,7 @@ class TapOkta(Tap):
         th.Property(
             "rate_limit_max_wait",
             th.NumberType,
-            default=900,
+            default=DEFAULT_RATE_LIMIT_MAX_WAIT,
             title="Rate limit max wait",
             description=(
                 "Seconds a run may spend waiting on 429 answers in total before it fails "
@@ -138,14 +147,14 @@ class TapOkta(Tap):
         th.Property(
             "request_timeout",
             th.NumberType,
-            default=60,
+            default=DEFAULT_REQUEST_TIMEOUT,
             title="Request timeout",
             description="Seconds to wait for one Okta response before retrying.",
         ),
         th.Property(
             "full_sync_interval_days",
             th.NumberType,
-            default=7,
+            default=DEFAULT_FULL_SYNC_INTERVAL_DAYS,
             title="Full sync interval (days)",
             description=(
                 "Every this many days, read users, groups and group_members completely "
