@@ -141,12 +141,14 @@ class OktaConnection:
                 rate_limiter=limiter,
                 timeout=settings.request_timeout,
             )
-        return cls(
+        connection = cls(
             settings=settings,
             authenticator=authenticator,
             rate_limiter=limiter,
             session=open_session(settings.org.origin),
         )
+        OPENED.append(connection)
+        return connection
 
     def observe(self, bucket: str, response: requests.Response) -> None:
         """Bookkeeping every response feeds, before anything judges it."""
@@ -154,6 +156,30 @@ class OktaConnection:
         self.rate_limiter.server_clock.observe(response)
         self.rate_limiter.observe(bucket, response)
         self.authenticator.observe(response)
+
+
+#: The connections this process opened (a sync's, discovery's), for the run summary.
+OPENED: list[OktaConnection] = []
+
+
+def log_run_summary() -> None:
+    """One INFO line for the run, if it talked to Okta: requests per bucket,
+    pacing and 429s, what shaped its duration."""
+    requests: Counter[str] = Counter()
+    for connection in OPENED:
+        requests.update(connection.requests_by_bucket)
+    if not requests:
+        return
+    limiters = [connection.rate_limiter for connection in OPENED]
+    logger.info(
+        "Run summary: %d API requests (%s); waited %.1f s for rate-limit windows; "
+        "%d x 429, waited %.1f s.",
+        sum(requests.values()),
+        ", ".join(f"{bucket} {count}" for bucket, count in requests.most_common()),
+        sum(limiter.paced_seconds for limiter in limiters),
+        sum(limiter.throttled_responses for limiter in limiters),
+        sum(limiter.throttled_seconds for limiter in limiters),
+    )
 
 
 class OktaLinkPaginator(BaseHATEOASPaginator):

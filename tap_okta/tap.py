@@ -15,7 +15,7 @@ from typing_extensions import override
 
 from tap_okta import discovery, profile_schemas, sdk_compat, streams
 from tap_okta.changes import ChangeFeed, ChangeLogReader
-from tap_okta.client import OktaConnection, OktaStream
+from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
@@ -274,8 +274,13 @@ def main() -> None:
     try:
         TapOkta.cli()
     except OktaTapError as exc:
+        log_run_summary()  # before the error, which must stay the last line
         logging.getLogger("tap-okta").error("%s", exc.message)
         sys.exit(1)
+    except SystemExit:  # how click ends a run that went well
+        log_run_summary()
+        raise
+    log_run_summary()
 
 
 if __name__ == "__main__":
