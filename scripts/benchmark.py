@@ -1,10 +1,13 @@
 """Benchmark tap-okta against a large simulated org.
 
-    .venv/bin/python scripts/benchmark.py                      # 50,000 users, Okta's limits
-    .venv/bin/python scripts/benchmark.py --window-seconds 5   # same limits, 5 s windows
-    .venv/bin/python scripts/benchmark.py --users 5000 --auth service_app \
+    .venv/bin/python -m scripts.benchmark                      # 50,000 users, Okta's limits
+    .venv/bin/python -m scripts.benchmark --window-seconds 5   # same limits, 5 s windows
+    .venv/bin/python -m scripts.benchmark --users 5000 --auth service_app \
         --rate-limit /api/v1/users=20
-    .venv/bin/python scripts/benchmark.py --directory-hourly   # old tap vs new, see below
+    .venv/bin/python -m scripts.benchmark --directory-hourly   # old tap vs new, see below
+
+Run from the repository root, as a module: it imports the simulator and the test
+harness from ``tests``.
 
 Runs the real ``tap-okta`` CLI as a subprocess against the bundled simulator and
 reports, per stream: records, requests made versus the least number of pages the
@@ -48,14 +51,13 @@ from inspect import getattr_static
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from tap_okta.tap import STREAM_TYPES
+from tests.harness import ALL_STREAMS, catalog_selecting
+from tests.okta_sim import OktaSimulator, Org, RequestRecord
+from tests.okta_sim.ratelimit import RateLimitConfig
+from tests.test_sync import membership_group_ids
 
-from tap_okta.tap import STREAM_TYPES  # noqa: E402
-from tests.harness import ALL_STREAMS, catalog_selecting  # noqa: E402
-from tests.okta_sim import OktaSimulator, Org, RequestRecord  # noqa: E402
-from tests.okta_sim.ratelimit import RateLimitConfig  # noqa: E402
-from tests.test_sync import membership_group_ids  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 API_KEY = "benchmark-okta-token"
 DELETED_AT = "_sdc_deleted_at"

@@ -30,9 +30,11 @@ from jwt.algorithms import ECAlgorithm
 from singer_sdk.authenticators import APIKeyAuthenticator, OAuthAuthenticator
 from typing_extensions import override
 
-from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError
+from tap_okta.errors import OktaAuthError, OktaUnavailableError, UnsafeURLError, json_object
 from tap_okta.redact import register_secret
-from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
+from tap_okta.sessions import open_session
+from tap_okta.settings import origin_of
 
 if t.TYPE_CHECKING:
     from tap_okta.keys import SigningKey
@@ -49,14 +51,9 @@ ASSERTION_LIFETIME_SECONDS = 300
 RENEWAL_MARGIN_SECONDS = 300.0
 
 
-def origin_of(url: str | None) -> str:
-    parts = urlsplit(url or "")
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def ensure_org_origin(url: str | None, org: OrgURL) -> None:
     """Refuse to attach credentials to a request for another origin."""
-    if origin_of(url) != org.origin.lower():
+    if not org.owns(url):
         raise UnsafeURLError(
             f"Refusing to send Okta credentials to {origin_of(url) or 'an empty URL'}: "
             f"only the org's own origin {org.origin} receives them. A link or redirect "
@@ -148,7 +145,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._backoff = backoff or Backoff()
         # Token requests must not go through the API session: its auth hook is
         # this very authenticator.
-        self._session = requests.Session()
+        self._session = open_session(org.origin)
         self._expires_at = 0.0  # monotonic
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
@@ -222,8 +219,9 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                     timeout=self._timeout,
                     allow_redirects=False,
                 )
-                body = _json_object(response)
+                body = json_object(response)
             except TRANSIENT_ERRORS as exc:
+                fail_fast(exc, self._org.origin)
                 failures += 1
                 self._back_off(failures, describe_transient(exc), reached=not never_reached(exc))
                 continue
@@ -270,7 +268,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             raise self._token_error(response.status_code, error, description)
 
     def _back_off(self, failures: int, what: str, *, reached: bool) -> None:
-        if self._backoff.exhausted(failures) or (not reached and failures >= 2):
+        if self._backoff.gives_up(failures, reached=reached):
             hint = (
                 "check org_url and the network (proxy, firewall, DNS)"
                 if not reached
@@ -280,15 +278,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 f"Could not get an access token from {self._org.token_url}: {what} "
                 f"after {failures} attempts; {hint}."
             )
-        delay = self._backoff.delay(failures)
-        logger.warning(
-            "Token request failed (%s); retrying in %.1f s (attempt %d of %d).",
-            what,
-            delay,
-            failures + 1,
-            self._backoff.max_attempts,
-        )
-        self._backoff.sleep(delay)
+        self._backoff.pause(failures, f"Token request failed ({what})")
 
     def _accept_token(self, body: dict[str, t.Any]) -> None:
         token = str(body["access_token"])
@@ -359,14 +349,6 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         nonce = response.headers.get("DPoP-Nonce")
         if nonce and self._dpop:
             self._dpop.nonce = nonce
-
-
-def _json_object(response: requests.Response) -> dict[str, t.Any] | None:
-    try:
-        body = response.json()
-    except ValueError:
-        return None
-    return body if isinstance(body, dict) else None
 
 
 def _clock_related(description: str) -> bool:

@@ -13,9 +13,7 @@ from __future__ import annotations
 
 import decimal
 import functools
-import json
 import logging
-import sys
 import typing as t
 from collections import Counter
 from dataclasses import dataclass, field
@@ -35,24 +33,29 @@ from tap_okta.errors import (
     OktaTapError,
     OktaUnavailableError,
     TokenExpiredError,
+    UnreadableBody,
     UnsafeURLError,
     api_error_for,
+    json_body,
     okta_error_body,
     summarize_okta_error,
     www_authenticate_params,
 )
 from tap_okta.ratelimit import RateLimiter, ServerClock
-from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_reached
-from tap_okta.settings import API_KEY
+from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
+from tap_okta.sessions import open_session
+from tap_okta.settings import API_KEY, origin_of
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Iterable
     from urllib.parse import SplitResult
 
+    from singer_sdk import Tap
     from singer_sdk.helpers.types import Context
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_okta.settings import OktaSettings, OrgURL
+    from tap_okta.tap import TapOkta
 
 logger = logging.getLogger("tap-okta")
 
@@ -102,7 +105,7 @@ class OktaConnection:
     settings: OktaSettings
     authenticator: Authenticator
     rate_limiter: RateLimiter
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session
     backoff: Backoff = field(default_factory=Backoff)
     requests_by_bucket: Counter[str] = field(default_factory=Counter)
     reached_org: bool = False
@@ -140,7 +143,14 @@ class OktaConnection:
                 rate_limiter=limiter,
                 timeout=settings.request_timeout,
             )
-        return cls(settings=settings, authenticator=authenticator, rate_limiter=limiter)
+        connection = cls(
+            settings=settings,
+            authenticator=authenticator,
+            rate_limiter=limiter,
+            session=open_session(settings.org.origin),
+        )
+        OPENED.append(connection)
+        return connection
 
     def observe(self, bucket: str, response: requests.Response) -> None:
         """Bookkeeping every response feeds, before anything judges it."""
@@ -148,6 +158,30 @@ class OktaConnection:
         self.rate_limiter.server_clock.observe(response)
         self.rate_limiter.observe(bucket, response)
         self.authenticator.observe(response)
+
+
+#: The connections this process opened (a sync's, discovery's), for the run summary.
+OPENED: list[OktaConnection] = []
+
+
+def log_run_summary() -> None:
+    """One INFO line for the run, if it talked to Okta: requests per bucket,
+    pacing and 429s, what shaped its duration."""
+    requests: Counter[str] = Counter()
+    for connection in OPENED:
+        requests.update(connection.requests_by_bucket)
+    if not requests:
+        return
+    limiters = [connection.rate_limiter for connection in OPENED]
+    logger.info(
+        "Run summary: %d API requests (%s); waited %.1f s for rate-limit windows; "
+        "%d x 429, waited %.1f s.",
+        sum(requests.values()),
+        ", ".join(f"{bucket} {count}" for bucket, count in requests.most_common()),
+        sum(limiter.paced_seconds for limiter in limiters),
+        sum(limiter.throttled_responses for limiter in limiters),
+        sum(limiter.throttled_seconds for limiter in limiters),
+    )
 
 
 class OktaLinkPaginator(BaseHATEOASPaginator):
@@ -171,14 +205,14 @@ def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
     if org.admin_host and host == org.admin_host and parts.scheme == org.scheme:
         # Okta sometimes links its own -admin twin; it is the same org.
         parts = parts._replace(netloc=urlsplit(org.origin).netloc)
-    origin = f"{parts.scheme}://{parts.netloc}".lower()
-    if origin != org.origin.lower():
+    link = urlunsplit(parts)
+    if not org.owns(link):
         raise UnsafeURLError(
-            f"Okta's next-page link for stream '{stream_name}' points at {origin}, not at "
-            f"the org {org.origin}: refusing to follow it (credentials only go to the "
-            "org). Check org_url and any proxy that rewrites Okta's responses."
+            f"Okta's next-page link for stream '{stream_name}' points at {origin_of(link)}, "
+            f"not at the org {org.origin}: refusing to follow it (credentials only go to "
+            "the org). Check org_url and any proxy that rewrites Okta's responses."
         )
-    return urlunsplit(parts)
+    return link
 
 
 def org_relative(url: str) -> str:
@@ -214,8 +248,10 @@ class OktaStream(RESTStream["SplitResult"]):
     # after every record (see bookmarks).
     STATE_MSG_FREQUENCY = 1000
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
+    def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(tap, *args, **kwargs)
+        # The SDK keeps its tap private; the run's shared objects live on it.
+        self.okta_tap = t.cast("TapOkta", tap)
         self._page_limit = self.page_size
         self._bodies: dict[int, t.Any] = {}
 
@@ -225,15 +261,13 @@ class OktaStream(RESTStream["SplitResult"]):
         # every stream it unwinds. For a --test dry run's deliberate stop, or an
         # Okta error that main() reports in one clear line, that only buries the
         # line that matters: keep it for DEBUG.
-        if level >= logging.ERROR and isinstance(
-            sys.exc_info()[1], (SyncLifecycleSignal, OktaTapError)
-        ):
+        if level >= logging.ERROR and sdk_compat.unwinding(SyncLifecycleSignal, OktaTapError):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
 
     @cached_property
     def okta(self) -> OktaConnection:
-        return t.cast("t.Any", self._tap).connection  # type: ignore[no-any-return]
+        return self.okta_tap.connection
 
     @property
     @override
@@ -346,13 +380,14 @@ class OktaStream(RESTStream["SplitResult"]):
     def _back_off(
         self, prepared_request: requests.PreparedRequest, exc: BaseException, failures: int
     ) -> None:
+        fail_fast(exc, self.okta.settings.org.origin)
         what = exc.what if isinstance(exc, TransientResponseError) else describe_transient(exc)
         path = urlsplit(prepared_request.url or "").path
-        unreachable = not self.okta.reached_org and never_reached(exc)
+        reached = self.okta.reached_org or not never_reached(exc)
         backoff = self.okta.backoff
         limit = getattr(exc, "max_attempts", None) or backoff.max_attempts
-        if failures >= limit or (unreachable and failures >= 2):
-            if unreachable:
+        if backoff.gives_up(failures, reached=reached, limit=limit):
+            if not reached:
                 raise OktaUnavailableError(
                     f"Cannot reach the Okta org at {self.okta.settings.org.origin} ({what}): "
                     "check org_url (TAP_OKTA_ORG_URL) and the network, proxy or firewall."
@@ -364,17 +399,7 @@ class OktaStream(RESTStream["SplitResult"]):
             ) from None
         if self._shrink_page_on_timeout(exc, prepared_request):
             what += f"; retrying with limit={self._page_limit}"
-        delay = backoff.delay(failures)
-        logger.warning(
-            "Stream '%s': %s on %s; retrying in %.1f s (attempt %d of %d).",
-            self.name,
-            what,
-            path,
-            delay,
-            failures + 1,
-            limit,
-        )
-        backoff.sleep(delay)
+        backoff.pause(failures, f"Stream '{self.name}': {what} on {path}", limit=limit)
 
     def _shrink_page_on_timeout(
         self, exc: BaseException, prepared_request: requests.PreparedRequest
@@ -425,21 +450,11 @@ class OktaStream(RESTStream["SplitResult"]):
         )
 
     def _json_body(self, response: requests.Response) -> t.Any:
-        content_type = response.headers.get("Content-Type", "")
-        if "json" not in content_type.lower():
-            raise TransientResponseError(
-                f"Okta answered with {content_type or 'no content type'} instead of JSON "
-                "(a login page or proxy in between? org_url must be https://NAME.okta.com)",
-                response,
-                max_attempts=UNREADABLE_ATTEMPTS,
-            )
         try:
-            return json.loads(response.content, parse_float=decimal.Decimal)
-        except ValueError:
+            return json_body(response, parse_float=decimal.Decimal, json_content_type=True)
+        except UnreadableBody as exc:
             raise TransientResponseError(
-                "Okta's answer was not valid JSON (truncated or mangled in transit)",
-                response,
-                max_attempts=UNREADABLE_ATTEMPTS,
+                str(exc), response, max_attempts=UNREADABLE_ATTEMPTS
             ) from None
 
     @override

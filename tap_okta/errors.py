@@ -57,34 +57,58 @@ class OktaUnavailableError(OktaTapError):
     """Okta (or the network) kept failing past the retry and wait budgets."""
 
 
+class TLSVerificationError(OktaTapError):
+    """The org's TLS certificate is not trusted here; retrying cannot help.
+
+    Not an ``OktaUnavailableError``: the change feed rides those out as a
+    degraded System Log, and this fails every request of the run alike.
+    """
+
+
 class TokenExpiredError(RetriableAPIError):
     """An OAuth access token was rejected mid-run; fetch a new one and retry."""
 
 
-# Which admin-console area and scope a path belongs to, for messages.
-_FAMILIES: tuple[tuple[str, str, str], ...] = (
-    ("/api/v1/users", "users", "okta.users.read"),
-    ("/api/v1/groups", "groups", "okta.groups.read"),
-    ("/api/v1/apps", "apps", "okta.apps.read"),
-    ("/api/v1/logs", "logs", "okta.logs.read"),
-)
+class UnreadableBody(ValueError):
+    """A response body that is not the JSON it should be; says what it is instead."""
 
 
-def scope_for_path(path: str) -> str | None:
-    """The OAuth scope Okta requires to read ``path``."""
-    for prefix, _family, scope in _FAMILIES:
-        if path.startswith(prefix):
-            return scope
-    return None
+def json_body(
+    response: requests.Response,
+    *,
+    parse_float: t.Callable[[str], t.Any] | None = None,
+    json_content_type: bool = False,
+) -> t.Any:
+    """A response's decoded JSON body: the one reader of API pages, error bodies
+    and token answers. ``json_content_type``: refuse a body not labelled JSON
+    (a login or proxy page that happens to parse)."""
+    if json_content_type:
+        content_type = response.headers.get("Content-Type", "")
+        if "json" not in content_type.lower():
+            raise UnreadableBody(
+                f"Okta answered with {content_type or 'no content type'} instead of JSON "
+                "(a login page or proxy in between? org_url must be https://NAME.okta.com)"
+            )
+    try:
+        return json.loads(response.content or b"", parse_float=parse_float)
+    except ValueError:
+        raise UnreadableBody(
+            "Okta's answer was not valid JSON (truncated or mangled in transit)"
+        ) from None
+
+
+def json_object(response: requests.Response) -> dict[str, t.Any] | None:
+    """The body when it is a JSON object (an error, a token answer), else None."""
+    try:
+        body = json_body(response)
+    except UnreadableBody:
+        return None
+    return body if isinstance(body, dict) else None
 
 
 def okta_error_body(response: requests.Response) -> dict[str, t.Any]:
     """The Okta error JSON of a response, or {} when the body is not one."""
-    try:
-        body = json.loads(response.content or b"{}")
-    except ValueError:
-        return {}
-    return body if isinstance(body, dict) else {}
+    return json_object(response) or {}
 
 
 def summarize_okta_error(response: requests.Response) -> str:
@@ -149,10 +173,10 @@ def _api_error(
     )
 
     if challenge.get("error") == "insufficient_scope":
-        scope = challenge.get("scope") or scope or scope_for_path(path) or "the needed scope"
+        needed = challenge.get("scope") or scope or "the needed scope"
         return OktaAuthError(
-            f"Stream '{stream}' needs the OAuth scope {scope}, which the service app's "
-            f"token does not carry: grant {scope} to the app in the Okta Admin Console "
+            f"Stream '{stream}' needs the OAuth scope {needed}, which the service app's "
+            f"token does not carry: grant {needed} to the app in the Okta Admin Console "
             "(Applications > your app > Okta API Scopes), or deselect the stream."
         )
     if challenge.get("error") == "invalid_dpop_proof" or (

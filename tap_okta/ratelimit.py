@@ -117,6 +117,8 @@ class RateLimiter:
         self._rng = rng or random.Random()
         self._buckets: dict[str, BucketState] = {}
         self.throttled_seconds = 0.0  # waits in 429s, counted against max_wait
+        self.throttled_responses = 0
+        self.paced_seconds = 0.0  # planned waits for a window to reset
 
     def observe(self, bucket: str, response: requests.Response) -> None:
         """Record a bucket's state from any response that carries the headers."""
@@ -153,10 +155,12 @@ class RateLimiter:
             wait,
         )
         self._sleep(wait)
+        self.paced_seconds += wait
         del self._buckets[bucket]
 
     def after_429(self, bucket: str, response: requests.Response, attempt: int) -> None:
         """Wait out a 429 until the reset Okta announced; enforce the wait budget."""
+        self.throttled_responses += 1
         limits = _header_ints(response, "X-Rate-Limit-Limit")
         concurrency = bool(limits) and min(limits) == 0
         wait = self.server_clock.seconds_until_reset(response)

@@ -1,18 +1,25 @@
 """Backoff for transient failures (5xx, timeouts, dropped connections).
 
 Shared by the API client and the OAuth token request so both ride through
-the same faults the same way. Rate limits (429) are not handled here: their
-wait comes from Okta's headers (see ``ratelimit``).
+the same faults the same way: the same attempts, delays, give-up rules and
+wording. Rate limits (429) are not handled here: their wait comes from
+Okta's headers (see ``ratelimit``).
 """
 
 from __future__ import annotations
 
+import logging
 import random
+import ssl
 import time
 import typing as t
 from dataclasses import dataclass, field
 
 import requests
+
+from tap_okta.errors import TLSVerificationError
+
+logger = logging.getLogger("tap-okta")
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionResetError,
@@ -40,8 +47,29 @@ class Backoff:
         # yet clients that failed together do not retry together.
         return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))
 
-    def exhausted(self, failures: int) -> bool:
-        return failures >= self.max_attempts
+    def gives_up(self, failures: int, *, reached: bool, limit: int | None = None) -> bool:
+        """Stop after ``limit`` failures in a row, or sooner if the host was never
+        reached: a wrong org_url or a blocked network will not fix itself in
+        seconds."""
+        return failures >= (limit or self.max_attempts) or (
+            not reached and failures >= UNREACHABLE_ATTEMPTS
+        )
+
+    def pause(self, failures: int, what: str, *, limit: int | None = None) -> None:
+        """Warn ``<what>; retrying in …`` and wait before the next attempt."""
+        delay = self.delay(failures)
+        logger.warning(
+            "%s; retrying in %.1f s (attempt %d of %d).",
+            what,
+            delay,
+            failures + 1,
+            limit or self.max_attempts,
+        )
+        self.sleep(delay)
+
+
+# Host not found or connection refused this many times in a row: give up.
+UNREACHABLE_ATTEMPTS = 2
 
 
 def never_reached(exc: BaseException) -> bool:
@@ -71,3 +99,35 @@ def describe_transient(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectionError):
         return "the connection failed or was dropped"
     return type(exc).__name__
+
+
+def untrusted_certificate(exc: BaseException) -> str | None:
+    """OpenSSL's reason when ``exc`` is a failed certificate verification, else None."""
+    pending: list[BaseException] = [exc]
+    seen: set[int] = set()
+    while pending:
+        current = pending.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return str(current.verify_message or current.reason or "certificate verify failed")
+        # requests and urllib3 wrap the ssl error in their own, as an argument
+        # or as MaxRetryError.reason.
+        pending.extend(a for a in current.args if isinstance(a, BaseException))
+        for linked in (getattr(current, "reason", None), current.__cause__, current.__context__):
+            if isinstance(linked, BaseException):
+                pending.append(linked)
+    return None
+
+
+def fail_fast(exc: BaseException, origin: str) -> None:
+    """Raise at once for failures no retry can fix (an untrusted TLS certificate)."""
+    reason = untrusted_certificate(exc)
+    if reason is not None:
+        raise TLSVerificationError(
+            f"TLS verification failed for the Okta org at {origin} ({reason}): this "
+            "machine does not trust the certificate it was shown. Behind a corporate "
+            "proxy that inspects TLS, set REQUESTS_CA_BUNDLE to a PEM file holding the "
+            "proxy's CA certificate; otherwise check org_url (TAP_OKTA_ORG_URL)."
+        ) from None

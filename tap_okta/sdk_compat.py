@@ -18,10 +18,18 @@ first.
 - Schemas found at discovery: the SDK caches a stream's catalog metadata
   (``Stream._metadata``, ``Stream._mask``) from the schema it first saw; a
   schema given later must drop them.
+- A failing stream's last words: ``Stream.sync`` logs "An unhandled error
+  occurred while syncing" at ERROR through the stream's public ``log`` from
+  inside its ``except`` block, so the exception being unwound is
+  ``sys.exc_info()``'s there (see ``unwinding``).
+- Config validation errors (public API, but its order matters): ``Tap.__init__``
+  sets ``config`` (env settings merged) before it validates it, and raises
+  ``ConfigValidationError`` whose ``errors`` quote the offending values.
 """
 
 from __future__ import annotations
 
+import sys
 import typing as t
 
 from tap_okta.bookmarks import normalize_timestamp
@@ -101,3 +109,9 @@ def replace_schema(stream: Stream, schema: dict[str, t.Any]) -> None:
     stream._schema = schema
     stream._metadata = None
     stream._mask = None
+
+
+def unwinding(*expected: type[BaseException]) -> bool:
+    """True while an exception of one of the ``expected`` types is being handled,
+    as it is when ``Stream.sync`` logs its "An unhandled error" line."""
+    return isinstance(sys.exc_info()[1], expected)

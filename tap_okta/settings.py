@@ -21,6 +21,14 @@ API_KEY = "api_key"
 SERVICE_APP = "service_app"
 SERVICE_APP_SETTINGS = ("client_id", "key_id", "private_key")
 
+# The optional settings' defaults: tap.py's config schema (what --about and
+# Meltano show) uses these, and tests/test_consistency.py holds meltano.yml
+# and the Hub definition to that schema.
+DEFAULT_RATE_LIMIT_SHARE = 0.5
+DEFAULT_RATE_LIMIT_MAX_WAIT = 900
+DEFAULT_REQUEST_TIMEOUT = 60
+DEFAULT_FULL_SYNC_INTERVAL_DAYS = 7
+
 # Domains Okta serves orgs from; only these get the "-admin" host correction
 # (custom domains have no admin twin).
 _OKTA_DOMAINS = (
@@ -31,6 +39,24 @@ _OKTA_DOMAINS = (
     "okta.mil",
     "trexcloud.com",
 )
+_ADMIN_SUFFIX = "-admin"
+
+
+def _admin_twins(host: str) -> tuple[str, str] | None:
+    """(API host, Admin Console host) of an Okta-served org, given either of them."""
+    label, _, domain = host.partition(".")
+    if domain not in _OKTA_DOMAINS:
+        return None
+    api_label = label.removesuffix(_ADMIN_SUFFIX)
+    return f"{api_label}.{domain}", f"{api_label}{_ADMIN_SUFFIX}.{domain}"
+
+
+def origin_of(url: str | None) -> str:
+    """``scheme://netloc`` of a URL, lower-cased ("" for an empty one)."""
+    parts = urlsplit(url or "")
+    if not parts.scheme and not parts.netloc:
+        return ""
+    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 @dataclass(frozen=True)
@@ -54,10 +80,12 @@ class OrgURL:
     @property
     def admin_host(self) -> str | None:
         """The admin-console twin of the host (``acme-admin.okta.com``), if any."""
-        label, _, domain = self.host.partition(".")
-        if domain in _OKTA_DOMAINS:
-            return f"{label}-admin.{domain}"
-        return None
+        twins = _admin_twins(self.host)
+        return twins[1] if twins else None
+
+    def owns(self, url: str | None) -> bool:
+        """Whether ``url`` is on the org's origin: the same scheme, host and port."""
+        return origin_of(url) == self.origin.lower()
 
 
 @dataclass(frozen=True)
@@ -76,7 +104,7 @@ class OktaSettings:
     rate_limit_max_wait: float
     request_timeout: float
     include_client_secrets: bool
-    full_sync_interval_days: float = 7.0
+    full_sync_interval_days: float = DEFAULT_FULL_SYNC_INTERVAL_DAYS
 
 
 def _is_loopback(host: str) -> bool:
@@ -121,15 +149,14 @@ def parse_org_url(raw: t.Any) -> OrgURL:
             "https (plain http is accepted for loopback hosts such as the bundled "
             "simulator)."
         )
-    label, _, domain = host.partition(".")
-    if label.endswith("-admin") and domain in _OKTA_DOMAINS:
-        fixed = f"{label.removesuffix('-admin')}.{domain}"
+    twins = _admin_twins(host)
+    if twins and host == twins[1]:
         logger.warning(
             "org_url %s is the Admin Console host; using the API host %s instead.",
             host,
-            fixed,
+            twins[0],
         )
-        host = fixed
+        host = twins[0]
     if parts.path.strip("/") or parts.query:
         logger.info("org_url: ignoring the path of %s; using the org origin.", text)
     return OrgURL(scheme=parts.scheme, host=host, port=port)
@@ -252,9 +279,13 @@ def load_settings(config: t.Mapping[str, t.Any]) -> OktaSettings:
         signing_key=signing_key,
         scopes=parse_scopes(config.get("scopes")),
         start_date=parse_start_date(config.get("start_date")),
-        rate_limit_share=_number(config, "rate_limit_share", 0.5, 0.05, 1.0),
-        rate_limit_max_wait=_number(config, "rate_limit_max_wait", 900, 0, 86400),
-        request_timeout=_number(config, "request_timeout", 60, 1, 600),
+        rate_limit_share=_number(config, "rate_limit_share", DEFAULT_RATE_LIMIT_SHARE, 0.05, 1.0),
+        rate_limit_max_wait=_number(
+            config, "rate_limit_max_wait", DEFAULT_RATE_LIMIT_MAX_WAIT, 0, 86400
+        ),
+        request_timeout=_number(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT, 1, 600),
         include_client_secrets=_boolean(config, "include_client_secrets"),
-        full_sync_interval_days=_number(config, "full_sync_interval_days", 7, 0, 3650),
+        full_sync_interval_days=_number(
+            config, "full_sync_interval_days", DEFAULT_FULL_SYNC_INTERVAL_DAYS, 0, 3650
+        ),
     )

@@ -15,11 +15,20 @@ from typing_extensions import override
 
 from tap_okta import discovery, profile_schemas, sdk_compat, streams
 from tap_okta.changes import ChangeFeed, ChangeLogReader, SecurityChangeLogReader
-from tap_okta.client import OktaConnection, OktaStream
+from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
-from tap_okta.settings import OktaSettings, load_settings, parse_org_url, register_config_secrets
+from tap_okta.settings import (
+    DEFAULT_FULL_SYNC_INTERVAL_DAYS,
+    DEFAULT_RATE_LIMIT_MAX_WAIT,
+    DEFAULT_RATE_LIMIT_SHARE,
+    DEFAULT_REQUEST_TIMEOUT,
+    OktaSettings,
+    load_settings,
+    parse_org_url,
+    register_config_secrets,
+)
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -135,7 +144,7 @@ class TapOkta(Tap):
         th.Property(
             "rate_limit_share",
             th.NumberType,
-            default=0.5,
+            default=DEFAULT_RATE_LIMIT_SHARE,
             title="Rate limit share",
             description=(
                 "Fraction (0.05-1) of each Okta rate-limit bucket this tap may use before "
@@ -146,7 +155,7 @@ class TapOkta(Tap):
         th.Property(
             "rate_limit_max_wait",
             th.NumberType,
-            default=900,
+            default=DEFAULT_RATE_LIMIT_MAX_WAIT,
             title="Rate limit max wait",
             description=(
                 "Seconds a run may spend waiting on 429 answers in total before it fails "
@@ -156,14 +165,14 @@ class TapOkta(Tap):
         th.Property(
             "request_timeout",
             th.NumberType,
-            default=60,
+            default=DEFAULT_REQUEST_TIMEOUT,
             title="Request timeout",
             description="Seconds to wait for one Okta response before retrying.",
         ),
         th.Property(
             "full_sync_interval_days",
             th.NumberType,
-            default=7,
+            default=DEFAULT_FULL_SYNC_INTERVAL_DAYS,
             title="Full sync interval (days)",
             description=(
                 "Every this many days, read users, groups, group_members (and the security "
@@ -199,21 +208,20 @@ class TapOkta(Tap):
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         install_log_redaction()
-        super().__init__(*args, validate_config=validate_config, **kwargs)
-        if validate_config:
-            _ = self.okta_settings  # fail fast, before any output
-
-    @override
-    def _validate_config(self, *, raise_errors: bool = True) -> list[str]:
-        # Register secrets before the SDK's validator can quote them.
-        register_config_secrets(self._config)
         try:
-            return super()._validate_config(raise_errors=raise_errors)
+            super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
+            # The SDK's messages quote the offending values, and its CLI would log
+            # each on a line of its own: one redacted line instead. The config
+            # (env settings merged) is set before it is validated, so its secrets
+            # can be registered now.
+            register_config_secrets(self.config)
             errors = [redact(str(e)) for e in exc.errors]
             if any("'org_url' is a required property" in e for e in errors):
                 parse_org_url(None)  # raises the friendly message
             raise ConfigError(f"Invalid config: {'; '.join(errors)}.") from None
+        if validate_config:
+            _ = self.okta_settings  # fail fast, before any output
 
     @cached_property
     def okta_settings(self) -> OktaSettings:
@@ -300,8 +308,13 @@ def main() -> None:
     try:
         TapOkta.cli()
     except OktaTapError as exc:
+        log_run_summary()  # before the error, which must stay the last line
         logging.getLogger("tap-okta").error("%s", exc.message)
         sys.exit(1)
+    except SystemExit:  # how click ends a run that went well
+        log_run_summary()
+        raise
+    log_run_summary()
 
 
 if __name__ == "__main__":

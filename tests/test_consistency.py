@@ -159,6 +159,15 @@ def test_setting_kinds_and_defaults_match_the_tap_schema() -> None:
             assert setting["value"] == spec["default"], setting
 
 
+def test_meltano_yml_declares_every_default_of_the_tap() -> None:
+    """meltano.yml cannot import settings.py: its values must match the schema built from it."""
+    properties = json.loads(about())["settings"]["properties"]
+    declared = {s["name"]: s for s in meltano_extractor()["settings"]}
+    for name in our_settings(json.loads(about())):
+        if "default" in properties[name]:
+            assert declared[name].get("value") == properties[name]["default"], name
+
+
 def test_no_deprecated_password_kind() -> None:
     """``kind: password`` is deprecated in Meltano: ``sensitive: true`` marks secrets."""
     project = yaml.safe_load((ROOT / "meltano.yml").read_text())

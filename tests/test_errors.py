@@ -10,9 +10,12 @@ import socket
 from typing import Any
 
 import pytest
+import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
+from tap_okta.errors import api_error_for
+from tap_okta.streams import GroupsStream
 from tests.conftest import API_KEY
 from tests.harness import TapRun, assert_clean_failure, assert_no_secrets, run_tap
 from tests.okta_sim import OktaSimulator
@@ -177,6 +180,23 @@ def test_scope_missing_from_the_token_is_named_on_the_call(sim: OktaSimulator) -
     assert_clean_failure(run, "stream 'groups'", "okta.groups.read", "Okta API Scopes")
     tokens = [t.access_token for t in sim.org.issued_tokens]
     assert_no_secrets(run, app.private_key_pem, *tokens)
+
+
+@pytest.mark.parametrize("challenge_scope", ['scope="okta.groups.read", ', ""])
+def test_a_missing_scope_is_named_even_when_okta_does_not_say_which(
+    challenge_scope: str,
+) -> None:
+    # Okta's challenge usually names the scope; without it, the stream's own is named.
+    response = requests.Response()
+    response.status_code = 403
+    response.headers["WWW-Authenticate"] = (
+        f'Bearer realm="IdpMyAccountAPI", {challenge_scope}error="insufficient_scope"'
+    )
+    response.request = requests.Request("GET", "https://acme.okta.com/api/v1/groups").prepare()
+    error = api_error_for(
+        response, stream="groups", auth_method="service_app", scope=GroupsStream.oauth_scope
+    )
+    assert "needs the OAuth scope okta.groups.read" in error.message
 
 
 @pytest.mark.parametrize(

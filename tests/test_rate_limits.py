@@ -49,6 +49,29 @@ def waits_logged(stderr: str) -> list[tuple[str, float]]:
     return [(m.group(1), float(m.group(2))) for m in WAIT_LINE.finditer(stderr)]
 
 
+SUMMARY_LINE = re.compile(
+    r"\| INFO +\| tap-okta +\| Run summary: (\d+) API requests \((.*)\); waited "
+    r"(\d+\.\d) s for rate-limit windows; (\d+) x 429, waited (\d+\.\d) s\."
+)
+
+
+def run_summary(stderr: str, sim: OktaSimulator) -> dict[str, Any]:
+    """The run's one summary line, its requests checked against the simulator's log."""
+    [line] = SUMMARY_LINE.findall(stderr)
+    requests_made, buckets, paced, throttled, throttled_seconds = line
+    calls = tap_api_requests(sim)
+    assert int(requests_made) == len(calls), (line, len(calls))
+    per_bucket = dict(item.rsplit(" ", 1) for item in buckets.split(", "))
+    assert sum(int(n) for n in per_bucket.values()) == len(calls), line
+    assert int(throttled) == len([r for r in calls if r.status == 429]), line
+    return {
+        "buckets": {b: int(n) for b, n in per_bucket.items()},
+        "paced": float(paced),
+        "throttled": int(throttled),
+        "throttled_seconds": float(throttled_seconds),
+    }
+
+
 def drain(sim: OktaSimulator, path: str, count: int) -> requests.Response:
     """Another integration of the org spends ``count`` requests of the bucket."""
     headers = {"Authorization": f"SSWS {API_KEY}"}
@@ -118,6 +141,11 @@ def sync_users_in_a_tight_bucket(
     waits = figures["waits"]
     assert len(waits) == len(per_window) - 1, figures
     assert all(bucket == USERS and 0 < seconds <= WINDOW + 2 for bucket, seconds in waits)
+    # And summed up in the run's one summary line.
+    summary = run_summary(run.stderr, sim)
+    assert summary["buckets"][USERS] == len(calls)
+    paced = sum(seconds for _, seconds in waits) - summary["throttled_seconds"]
+    assert abs(summary["paced"] - paced) <= 0.1 * len(waits) + 0.1, (summary, waits)
     return figures
 
 
@@ -205,6 +233,7 @@ def test_each_429_waits_for_its_own_reset_not_a_fixed_minute(
     assert all(2.0 <= gap < 4.5 for gap in gaps), gaps
     assert time.monotonic() - started < 20
     assert len(waits_logged(run.stderr)) == 3
+    assert run_summary(run.stderr, sim)["throttled"] == 3
 
 
 def test_concurrency_limit_429_backs_off_and_recovers(
@@ -269,6 +298,8 @@ def test_endless_429s_stop_at_the_wait_budget_with_a_usable_state(
     # The first call (the change feed's System Log query) meets the limit.
     calls = tap_api_requests(sim)
     refused = [r for r in calls if r.status == 429]
+    # The summary comes before the error line, which stays the last.
+    assert run_summary(failed.stderr, sim)["throttled"] == len(refused)
     assert [r.status for r in calls[:3]] == [200, 200, 200]
     assert 2 <= len(refused) <= 4, [r.status for r in calls]
     # It kept going within the budget, and never waited past it.

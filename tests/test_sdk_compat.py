@@ -7,13 +7,20 @@ does, and ``sdk_compat`` is the one place to adapt.
 from __future__ import annotations
 
 import inspect
+import logging
+import typing as t
 from typing import Any
 
 import pytest
+from singer_sdk import Tap
+from singer_sdk import typing as th
+from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers import _state
 from singer_sdk.streams import Stream
+from typing_extensions import override
 
 from tap_okta import sdk_compat
+from tap_okta.errors import OktaAPIError
 from tap_okta.tap import TapOkta
 
 CONFIG = {"org_url": "https://acme.okta.com", "api_key": "00pinned-sdk-behaviour-token"}
@@ -88,3 +95,69 @@ def test_state_on_demand_is_written_even_right_after_the_sdks_own(
     sdk_compat.write_state(stream)
     assert len(written) == 1
     assert written[0]["bookmarks"]["users"]["delivered"] == ["2024-01-01T00:00:00.000Z 00u1"]
+
+
+class _Probe(Tap):
+    """A bare SDK tap: what its constructor does with an invalid config."""
+
+    name = "probe-tap"
+    config_jsonschema = th.PropertiesList(
+        th.Property("token", th.StringType, secret=True),
+        th.Property("count", th.IntegerType),
+    ).to_dict()
+
+    #: ``config`` as the instance saw it when the SDK refused it.
+    refused: t.ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, **kwargs: Any) -> None:
+        try:
+            super().__init__(**kwargs)
+        except ConfigValidationError:
+            self.refused.append(dict(self.config))
+            raise
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return []
+
+
+def test_config_is_set_env_included_before_it_is_validated(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # TapOkta registers the secrets of `config` only once the SDK has refused it.
+    monkeypatch.setenv("PROBE_TAP_TOKEN", "00from-the-environment")
+    monkeypatch.setattr(_Probe, "refused", [])
+    with pytest.raises(ConfigValidationError) as refused:
+        _Probe(config={"count": "12345678901234567"}, parse_env_config=True)
+    assert _Probe.refused[0]["token"] == "00from-the-environment"
+    # The errors quote the offending value: they must be redacted before anyone sees them.
+    assert any("12345678901234567" in error for error in refused.value.errors)
+
+
+def test_the_sdk_logs_a_failing_streams_last_words_while_handling_its_exception(
+    tap: TapOkta, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    stream = tap.streams["apps"]
+    monkeypatch.setattr(tap, "write_message", lambda message: None)
+    seen: list[bool] = []
+    original_log = Stream.log
+
+    def log(self: Stream, message: str, *args: Any, level: int = logging.INFO, **kw: Any) -> None:
+        if "unhandled error" in message:
+            seen.append(sdk_compat.unwinding(OktaAPIError))
+        original_log(self, message, *args, level=level, **kw)
+
+    monkeypatch.setattr(Stream, "log", log)
+
+    def fail(**_: Any) -> Any:
+        raise OktaAPIError("Okta refused")
+
+    monkeypatch.setattr(stream, "_sync_records", fail)
+    caplog.set_level(logging.DEBUG)
+    with pytest.raises(OktaAPIError):
+        stream.sync()
+    assert seen == [True]
+    # So the tap's override keeps that line out of the one clear ERROR it ends with.
+    [line] = [r for r in caplog.records if "unhandled error" in r.getMessage()]
+    assert line.levelno == logging.DEBUG
+    assert not sdk_compat.unwinding(OktaAPIError)  # nothing is being handled now

@@ -167,3 +167,21 @@ def test_the_authenticator_itself_refuses_foreign_origins() -> None:
     with pytest.raises(UnsafeURLError):
         auth(foreign)
     assert "Authorization" not in foreign.headers
+
+
+def test_links_and_signing_apply_one_origin_rule() -> None:
+    org = parse_org_url("https://acme.okta.com")
+    auth = OktaApiKeyAuthenticator(api_key=API_KEY, org=org)
+    assert org.owns("https://ACME.okta.com/api/v1/users?limit=200")
+    for foreign in (
+        "https://evil.example.com/api/v1/users",
+        "http://acme.okta.com/api/v1/users",
+        "https://acme.okta.com.evil.com/api/v1/users",
+        "https://acme.okta.com:8443/api/v1/users",
+        "https://acme-admin.okta.com/api/v1/users",  # only links are moved to the API host
+    ):
+        assert not org.owns(foreign), foreign
+        with pytest.raises(UnsafeURLError):
+            auth(requests.Request("GET", foreign).prepare())
+    with pytest.raises(UnsafeURLError, match="an empty URL"):
+        auth(requests.PreparedRequest())

@@ -13,6 +13,7 @@ from tap_okta.errors import ConfigError
 from tap_okta.keys import load_signing_key
 from tap_okta.redact import MASK, redact
 from tap_okta.settings import choose_auth_method, load_settings, parse_org_url, parse_scopes
+from tap_okta.tap import TapOkta
 
 
 @pytest.mark.parametrize(
@@ -198,3 +199,31 @@ def test_numeric_settings_are_range_checked() -> None:
         load_settings({**base, "rate_limit_share": 2})
     with pytest.raises(ConfigError, match="start_date"):
         load_settings({**base, "start_date": "last tuesday"})
+
+
+def test_unset_settings_take_the_defaults_the_tap_declares() -> None:
+    # One source: the schema --about and Meltano show is built from settings.py's.
+    settings = load_settings({"org_url": "https://acme.okta.com", "api_key": "00x" * 8})
+    properties = TapOkta.config_jsonschema["properties"]
+    for name in (
+        "rate_limit_share",
+        "rate_limit_max_wait",
+        "request_timeout",
+        "full_sync_interval_days",
+        "include_client_secrets",
+    ):
+        assert getattr(settings, name) == properties[name]["default"], name
+
+
+@pytest.mark.parametrize(
+    ("raw", "host", "admin_host"),
+    [
+        ("https://acme.oktapreview.com", "acme.oktapreview.com", "acme-admin.oktapreview.com"),
+        ("acme-admin.okta-emea.com", "acme.okta-emea.com", "acme-admin.okta-emea.com"),
+        ("https://login.acme.com", "login.acme.com", None),  # custom domain: no twin
+        ("https://acme-admin.example.com", "acme-admin.example.com", None),
+    ],
+)
+def test_admin_twin_hosts(raw: str, host: str, admin_host: str | None) -> None:
+    org = parse_org_url(raw)
+    assert (org.host, org.admin_host) == (host, admin_host)

@@ -60,7 +60,7 @@ class DirectoryStream(OktaStream):
 
     @property
     def feed(self) -> ChangeFeed:
-        return getattr(self._tap, self.feed_attribute)  # type: ignore[no-any-return]
+        return getattr(self.okta_tap, self.feed_attribute)  # type: ignore[no-any-return]
 
     # -- one run: plan, window, finish ---------------------------------------
 

@@ -237,7 +237,7 @@ class GroupMembersStream(DirectoryStream):
         return latest
 
     def _groups(self, group_filter: str | None) -> Iterator[dict[str, t.Any]]:
-        listing = GroupListing(tap=self._tap, name=self.name)
+        listing = GroupListing(tap=self.okta_tap, name=self.name)
         listing.filter = group_filter
         for group in listing.request_records(None):
             if group.get("type") == "BUILT_IN" and (group.get("profile") or {}).get("name") == (

@@ -143,7 +143,7 @@ class GroupRolesStream(FanOutStream):
     change_events = (*GROUP_ROLE_EVENTS, GROUP_DELETED)
 
     def every_principal(self) -> Iterator[str]:
-        for group in GroupListing(tap=self._tap, name=self.name).request_records(None):
+        for group in GroupListing(tap=self.okta_tap, name=self.name).request_records(None):
             yield str(group["id"])
 
 
@@ -186,7 +186,7 @@ class UserFactorsStream(FanOutStream):
     track_keys = False
 
     def every_principal(self) -> Iterator[str]:
-        for user in UserListing(tap=self._tap, name=self.name).request_records(None):
+        for user in UserListing(tap=self.okta_tap, name=self.name).request_records(None):
             yield str(user["id"])
 
 

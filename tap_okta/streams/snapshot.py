@@ -93,7 +93,7 @@ class SecurityStream(OktaStream):
         Unselected by default, these streams are only read without a catalog there:
         credentials made for the default streams must pass it.
         """
-        if self._tap.input_catalog is not None:
+        if self.okta_tap.input_catalog is not None:
             return False
         logger.info("Stream '%s' is not selected by default: --test skips it.", self.name)
         return True
@@ -215,4 +215,4 @@ class IamListing(OktaStream):
 
 def listing(stream: OktaStream, listing_type: type[OktaStream]) -> OktaStream:
     """An internal listing (never in the catalog) that reports errors as ``stream``."""
-    return listing_type(tap=stream._tap, name=stream.name)
+    return listing_type(tap=stream.okta_tap, name=stream.name)
