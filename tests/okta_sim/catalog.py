@@ -365,6 +365,41 @@ _MUTATION_EVENT_TYPES: tuple[_EventType, ...] = tuple(
             "Delete application",
             ("app",),
         ),
+        # Security configuration (security.py).  user.account.privilege.grant is in the
+        # random mix above; its mutation (assign_user_role) reuses that entry.
+        (
+            "user.account.privilege.revoke",
+            "core.user.admin_privilege.revoked",
+            "Revoke user privilege",
+            ("user", "role"),
+        ),
+        ("group.privilege.grant", None, "Grant group privilege", ("group", "role")),
+        ("group.privilege.revoke", None, "Revoke group privilege", ("group", "role")),
+        (
+            "user.mfa.factor.activate",
+            "core.user.factor.activate",
+            "Activate factor or authenticator for user",
+            ("user",),
+        ),
+        (
+            "user.mfa.factor.deactivate",
+            "core.user.factor.deactivate",
+            "Reset factor for user",
+            ("user",),
+        ),
+        (
+            "user.mfa.factor.reset_all",
+            "core.user.factor.reset_all",
+            "Reset all factors for user",
+            ("user",),
+        ),
+        ("device.lifecycle.deactivate", None, "Deactivate device", ()),
+        ("device.lifecycle.delete", None, "Delete device", ()),
+        ("policy.lifecycle.update", "core.policy.lifecycle.update", "Update policy", ("policy",)),
+        ("policy.rule.delete", None, "Delete policy rule", ("policy",)),
+        ("zone.activate", None, "Activate network zone", ()),
+        ("zone.deactivate", None, "Deactivate network zone", ()),
+        ("zone.delete", None, "Delete network zone", ()),
     )
 )
 EVENT_TYPES: tuple[_EventType, ...] = _RANDOM_EVENT_TYPES + _MUTATION_EVENT_TYPES

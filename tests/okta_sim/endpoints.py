@@ -43,6 +43,16 @@ PAGE_SIZES: dict[str, tuple[int, int]] = {
     "group_users": (1000, 1000),
     "app_users": (50, 500),
     "app_groups": (20, 200),
+    # security endpoints (security_endpoints.py); Okta's documented defaults and maxima
+    "iam_assignees": (100, 100),
+    "iam_resources": (100, 100),
+    "devices": (200, 200),
+    "group_rules": (50, 200),
+    "policies": (20, 200),
+    "zones": (200, 200),  # no limit means every zone (Okta's default is -1)
+    "idps": (20, 200),
+    "authorization_servers": (200, 200),
+    "trusted_origins": (20, 200),
 }
 POLL_DEFAULT_SINCE_MS = 15 * 60 * 1000
 BOUNDED_DEFAULT_SPAN_MS = 7 * DAY * 1000

@@ -144,3 +144,16 @@ DPOP_NONCE_NEEDED = "Authorization server requires nonce in DPoP proof."
 
 def oauth_error(error: str, description: str) -> dict[str, Any]:
     return {"error": error, "error_description": description}
+
+
+# --- policies -------------------------------------------------------------------------------
+
+
+def policy_type_required() -> dict[str, Any]:
+    """``GET /api/v1/policies`` without ``type`` (a required query parameter)."""
+    return validation("type", "The type query parameter is required.")
+
+
+def invalid_policy_type() -> dict[str, Any]:
+    """An unknown type, or one whose feature the org lacks (okta-sdk-java#629 shows it)."""
+    return okta_error("E0000002", "The request was not valid: Invalid policy type specified")

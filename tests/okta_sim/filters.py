@@ -115,6 +115,58 @@ APP_FILTER = Dialect(
     attrs={"status": frozenset({"eq"}), "name": frozenset({"eq"}), "id": frozenset({"eq"})},
 )
 SEARCH = Dialect("search", ops=frozenset({"eq", "gt", "ge", "lt", "le", "sw", "co", "pr"}))
+# /api/v1/devices?search=: every profile property plus id, status and lastUpdated;
+# ``co`` only on the identifiers Okta names (displayName, serialNumber, imei, meid,
+# udid, sid).  Profile strings compare case-insensitively.
+_DEVICE_PROFILE = (
+    "diskEncryptionType",
+    "displayName",
+    "imei",
+    "integrityJailbreak",
+    "managed",
+    "manufacturer",
+    "meid",
+    "model",
+    "osVersion",
+    "platform",
+    "registered",
+    "secureHardwarePresent",
+    "serialNumber",
+    "sid",
+    "tpmPublicKeyHash",
+    "udid",
+)
+_DEVICE_CO = frozenset({"displayName", "serialNumber", "imei", "meid", "udid", "sid"})
+DEVICE_SEARCH = Dialect(
+    "device search",
+    ops=_CMP | {"co", "sw"},
+    attrs={
+        "id": frozenset({"eq"}),
+        "status": frozenset({"eq"}),
+        "lastUpdated": _CMP,
+        **{
+            f"profile.{name}": (_CMP | {"co"}) if name in _DEVICE_CO else _CMP
+            for name in _DEVICE_PROFILE
+        },
+    },
+)
+# /api/v1/zones?filter=: id, usage and system with eq.
+ZONE_FILTER = Dialect(
+    "zone filter",
+    ops=frozenset({"eq"}),
+    attrs={a: frozenset({"eq"}) for a in ("id", "usage", "system")},
+)
+# /api/v1/trustedOrigins?filter=: name, origin, status and type (of a scope).
+TRUSTED_ORIGIN_FILTER = Dialect(
+    "trusted origin filter",
+    ops=frozenset({"eq", "sw"}),
+    attrs={
+        "name": frozenset({"eq", "sw"}),
+        "origin": frozenset({"eq", "sw"}),
+        "status": frozenset({"eq"}),
+        "type": frozenset({"eq"}),
+    },
+)
 LOG_FILTER = Dialect(
     "log filter",
     ops=frozenset({"eq", "co", "sw", "pr", "gt", "ge", "lt", "le"}),

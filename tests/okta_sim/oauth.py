@@ -48,6 +48,14 @@ ALL_READ_SCOPES = frozenset(
         "okta.roles.read",
         "okta.schemas.read",
         "okta.userTypes.read",
+        # the security endpoints
+        "okta.authenticators.read",
+        "okta.devices.read",
+        "okta.policies.read",
+        "okta.networkZones.read",
+        "okta.idps.read",
+        "okta.authorizationServers.read",
+        "okta.trustedOrigins.read",
     }
 )
 

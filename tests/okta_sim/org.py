@@ -57,8 +57,27 @@ from .oauth import (
     private_key_pem,
     random_token,
 )
+from .security import SecurityMixin
 
-ALL_FAMILIES = frozenset({"users", "groups", "apps", "logs", "schemas", "userTypes"})
+ALL_FAMILIES = frozenset(
+    {
+        "users",
+        "groups",
+        "apps",
+        "logs",
+        "schemas",
+        "userTypes",
+        # the security endpoints (security.py)
+        "roles",
+        "authenticators",
+        "devices",
+        "policies",
+        "networkZones",
+        "idps",
+        "authorizationServers",
+        "trustedOrigins",
+    }
+)
 USER_STATUSES = (
     "STAGED",
     "PROVISIONED",
@@ -130,8 +149,12 @@ def _sort_value(values: list[Any]) -> list[Any]:
     return [2, json.dumps(v, sort_keys=True)]
 
 
-class Org:
-    """All org state.  Build one with :meth:`generate` (seeded) or empty with ``Org()``."""
+class Org(SecurityMixin):
+    """All org state.  Build one with :meth:`generate` (seeded) or empty with ``Org()``.
+
+    The security configuration (admin roles, factors, devices, policies ...) is in
+    :class:`~tests.okta_sim.security.SecurityMixin`.
+    """
 
     def __init__(
         self,
@@ -216,6 +239,7 @@ class Org:
         self._pending: dict[str, list[tuple[float, dict[str, Any] | None]]] = {}
         self._actor_cache: dict[str, dict[str, Any]] = {}
         self._target_cache: dict[tuple[str, str], dict[str, Any]] = {}
+        self._init_security(seed)
 
     # ================================================================================
     # generation
@@ -246,6 +270,8 @@ class Org:
             org._generate_groups(rng, max(n_groups, 1), now_s)
             org._generate_apps(rng, max(n_apps, 4), now_s)
             org._generate_events(rng, n_events, now_s * 1000)
+            # Last, from a random stream of its own: the directory is what it was before.
+            org._generate_security(now_s)
         return org
 
     @staticmethod
@@ -1247,8 +1273,14 @@ class Org:
         targets: list[dict[str, Any]],
         at: datetime | None,
         request_uri: str,
+        *,
+        debug: dict[str, Any] | None = None,
+        outcome: dict[str, Any] | None = None,
     ) -> None:
         """Log a directory change as Okta does: an admin did it, SUCCESS, INFO.
+
+        ``debug`` adds to ``debugContext.debugData`` (e.g. ``privilegeGranted``);
+        ``outcome`` replaces the plain SUCCESS (e.g. a reason).
 
         ``published`` is the change's time (``at``, else now); the event is persisted now,
         so a past ``at`` makes a late event, as :meth:`add_event` models.  Build
@@ -1260,11 +1292,13 @@ class Org:
         published = _epoch_ms(at) if at is not None else now_ms
         uuid = self._new_uuid(self._log_rng, published)
         # Admin events name the API call that made the change (requestId = transaction id).
-        debug = {
+        debug_data = {
             "requestId": uuid.replace("-", "")[:32],
             "requestUri": request_uri,
             "url": f"{request_uri}?",
         }
+        if debug:
+            debug_data.update(debug)
         actor = (
             self._actor(self._log_rng.choice(self.admin_ids)) if self.admin_ids else _SYSTEM_ACTOR
         )
@@ -1278,10 +1312,10 @@ class Org:
                 severity="INFO",
                 actor=actor,
                 targets=tuple(targets),
-                outcome=OUTCOME_OK,
+                outcome=outcome or OUTCOME_OK,
                 geo=0,
                 agent=0,
-                overrides={"debugContext": {"debugData": debug}},
+                overrides={"debugContext": {"debugData": debug_data}},
             )
         )
 
@@ -1423,6 +1457,8 @@ class Org:
                 assignments.pop(user_id, None)
             if user_id in self.admin_ids:
                 self.admin_ids.remove(user_id)
+            # Factors, admin roles and device links go too, unlogged (as in Okta).
+            self._forget_user_security(user_id)
             self._bump("users")
             self._bump("apps")
             self._refresh_pools()
@@ -1534,6 +1570,7 @@ class Org:
             del self.memberships[group_id]
             for assignments in self.app_groups.values():
                 assignments.pop(group_id, None)
+            self._forget_group_security(group_id)
             self._bump("groups")
             self._bump("apps")
             self._refresh_pools()
@@ -1604,6 +1641,7 @@ class Org:
             del self.apps[app_id]
             self.app_users.pop(app_id, None)
             self.app_groups.pop(app_id, None)
+            self._forget_app_security(app_id)
             self._bump("apps")
             self._refresh_pools()
             self._log_change("application.lifecycle.delete", [target], at, f"/api/v1/apps/{app_id}")
@@ -2004,7 +2042,10 @@ class Org:
         """What a warehouse loaded from this org should hold now: table -> primary keys.
 
         ``group_members`` covers every group, Everyone included; pairs are
-        (group id, user id), (app id, user id) and (app id, group id).
+        (group id, user id), (app id, user id) and (app id, group id).  The security
+        streams follow, named as the tap names them (``user_roles``: (user id,
+        assignment id), ``user_factors``: (user id, factor id), ``policies`` of the
+        enabled types only ...; see ``security.py``).
         """
         with self.lock:
             return {
@@ -2020,6 +2061,7 @@ class Org:
                 "app_groups": {
                     (aid, gid) for aid, assigned in self.app_groups.items() for gid in assigned
                 },
+                **self._security_snapshot(),
             }
 
     def event_visible(self, ev: _Event, now_ms: int) -> bool:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from . import endpoints, errors, tls
+from . import endpoints, errors, security_endpoints, tls
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
 from .oauth import (
@@ -43,8 +43,11 @@ from .org import Org, Principal
 from .ratelimit import RateDecision, RateLimitConfig, RateLimiter, bucket_for, reset_header_value
 
 _Handler = Callable[..., Result]
-# (regex, endpoint, permission family)
+_sec = security_endpoints
+# (regex, endpoint, permission family); the first match wins, so /groups/rules comes
+# before /groups/{id}.
 ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
+    (re.compile(r"^/api/v1/groups/rules$"), _sec.list_group_rules, "groups"),
     (re.compile(r"^/api/v1/users$"), endpoints.list_users, "users"),
     (re.compile(r"^/api/v1/users/([^/]+)$"), endpoints.get_user, "users"),
     (re.compile(r"^/api/v1/groups$"), endpoints.list_groups, "groups"),
@@ -59,10 +62,51 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/meta/types/user/([^/]+)$"), endpoints.get_user_type, "userTypes"),
     (re.compile(r"^/api/v1/meta/schemas/user/([^/]+)$"), endpoints.get_user_schema, "schemas"),
     (re.compile(r"^/api/v1/meta/schemas/group/([^/]+)$"), endpoints.get_group_schema, "schemas"),
+    # --- security (security_endpoints.py) ---------------------------------------------
+    (re.compile(r"^/api/v1/iam/assignees/users$"), _sec.list_role_assignees, "roles"),
+    (re.compile(r"^/api/v1/users/([^/]+)/roles$"), _sec.list_user_roles, "roles"),
+    (re.compile(r"^/api/v1/groups/([^/]+)/roles$"), _sec.list_group_roles, "roles"),
+    (re.compile(r"^/api/v1/iam/roles$"), _sec.list_custom_roles, "roles"),
+    (re.compile(r"^/api/v1/iam/roles/([^/]+)/permissions$"), _sec.list_role_permissions, "roles"),
+    (re.compile(r"^/api/v1/iam/resource-sets$"), _sec.list_resource_sets, "roles"),
+    (
+        re.compile(r"^/api/v1/iam/resource-sets/([^/]+)/resources$"),
+        _sec.list_resource_set_resources,
+        "roles",
+    ),
+    (re.compile(r"^/api/v1/users/([^/]+)/factors$"), _sec.list_user_factors, "users"),
+    (re.compile(r"^/api/v1/authenticators$"), _sec.list_authenticators, "authenticators"),
+    (re.compile(r"^/api/v1/devices$"), _sec.list_devices, "devices"),
+    (re.compile(r"^/api/v1/policies$"), _sec.list_policies, "policies"),
+    (re.compile(r"^/api/v1/policies/([^/]+)/rules$"), _sec.list_policy_rules, "policies"),
+    (re.compile(r"^/api/v1/zones$"), _sec.list_zones, "networkZones"),
+    (re.compile(r"^/api/v1/idps$"), _sec.list_idps, "idps"),
+    (
+        re.compile(r"^/api/v1/authorizationServers$"),
+        _sec.list_authorization_servers,
+        "authorizationServers",
+    ),
+    (re.compile(r"^/api/v1/trustedOrigins$"), _sec.list_trusted_origins, "trustedOrigins"),
 ]
+# Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {
     family: f"okta.{family}.read"
-    for family in ("users", "groups", "apps", "logs", "schemas", "userTypes")
+    for family in (
+        "users",
+        "groups",
+        "apps",
+        "logs",
+        "schemas",
+        "userTypes",
+        "roles",
+        "authenticators",
+        "devices",
+        "policies",
+        "networkZones",
+        "idps",
+        "authorizationServers",
+        "trustedOrigins",
+    )
 }
 TOKEN_PATH = "/oauth2/v1/token"
 
