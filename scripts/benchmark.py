@@ -5,6 +5,7 @@
     .venv/bin/python -m scripts.benchmark --users 5000 --auth service_app \
         --rate-limit /api/v1/users=20
     .venv/bin/python -m scripts.benchmark --directory-hourly   # old tap vs new, see below
+    .venv/bin/python -m scripts.benchmark --security-hourly    # scripts/security_cost.py
 
 Run from the repository root, as a module: it imports the simulator and the test
 harness from ``tests``.
@@ -879,6 +880,11 @@ def main() -> int:
         help="old tap vs new on the directory streams: first run, hourly run, reconciliation",
     )
     parser.add_argument(
+        "--security-hourly",
+        action="store_true",
+        help="the security streams: requests of a first and of an hourly run",
+    )
+    parser.add_argument(
         "--old-commit",
         default=OLD_COMMIT,
         help=f"the old tap for --directory-hourly (default {OLD_COMMIT})",
@@ -890,6 +896,12 @@ def main() -> int:
         if args.share is None:
             args.share = 1.0
         return directory_hourly(args)
+    if args.security_hourly:
+        from scripts.security_cost import security_hourly  # it imports this module
+
+        args.window_seconds = args.window_seconds or 1.0
+        args.share = args.share or 1.0
+        return security_hourly(args)
     if args.window_seconds is None:
         args.window_seconds = 60.0
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())

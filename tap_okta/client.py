@@ -240,6 +240,11 @@ class OktaStream(RESTStream["SplitResult"]):
     page_size: t.ClassVar[int] = 200
     #: OAuth scope Okta requires to read this stream.
     oauth_scope: t.ClassVar[str]
+    #: Scopes of the other lists the stream reads (e.g. the groups whose roles it asks for).
+    extra_scopes: t.ClassVar[tuple[str, ...]] = ()
+    #: False where Okta documents no page size (lists it does not page, where a
+    #: ``limit`` would only cut the list short, or pages by ``after`` alone).
+    takes_limit: t.ClassVar[bool] = True
     #: An admin role that can read the stream (named in permission errors).
     admin_role: t.ClassVar[str] = "Read-Only Administrator"
     # A redirect would carry credentials elsewhere: treat it as an error.
@@ -328,9 +333,11 @@ class OktaStream(RESTStream["SplitResult"]):
         """Query of the first page; later pages use Okta's ``next`` link as is."""
         if next_page_token is not None:
             params: dict[str, t.Any] = parse_qs(next_page_token.query, keep_blank_values=True)
-            params["limit"] = self._page_limit
+            if self.takes_limit:
+                params["limit"] = self._page_limit
             return params
-        return {"limit": self._page_limit, **self.first_page_params(context)}
+        first = self.first_page_params(context)
+        return {"limit": self._page_limit, **first} if self.takes_limit else first
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
         """Filters and sorting of the first page (none by default)."""

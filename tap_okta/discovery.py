@@ -36,7 +36,6 @@ from tap_okta.errors import ConfigError, OktaAPIError
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
-    from urllib.parse import SplitResult
 
     import requests
     from singer_sdk import Tap
@@ -63,6 +62,7 @@ class MetaReader(OktaStream):
     name = "profile_schemas"
     primary_keys = ()
     oauth_scope = SCHEMAS_SCOPE
+    takes_limit = False  # these resources are not paged
     schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}
 
     def __init__(self, *args: t.Any, connection: OktaConnection, **kwargs: t.Any) -> None:
@@ -73,13 +73,6 @@ class MetaReader(OktaStream):
     def okta(self) -> OktaConnection:
         # Discovery's connection and scopes, not the sync's.
         return self._connection
-
-    @override
-    def get_url_params(
-        self, context: Context | None, next_page_token: SplitResult | None
-    ) -> dict[str, t.Any]:
-        # These resources are not paged: no ``limit``.
-        return super().get_url_params(context, next_page_token) if next_page_token else {}
 
     @override
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:

@@ -76,3 +76,9 @@ def install_log_redaction() -> None:
         return record
 
     logging.setLogRecordFactory(factory)
+
+
+def blank_client_secret(client: object, *, keep: bool) -> None:
+    """Blank an OAuth client's ``client_secret`` (an app's, an IdP's) unless ``keep``."""
+    if isinstance(client, dict) and client.get("client_secret") and not keep:
+        client["client_secret"] = None

@@ -201,7 +201,8 @@ class TapOkta(Tap):
             title="Include client secrets",
             description=(
                 "Keep OIDC client secrets (credentials.oauthClient.client_secret) in "
-                "apps records. Off by default: they are blanked."
+                "apps records, and identity providers' in identity_providers records. Off "
+                "by default: they are blanked."
             ),
         ),
     ).to_dict()
@@ -259,14 +260,17 @@ class TapOkta(Tap):
         request if any requested scope was not granted to the app."""
         if self.okta_settings.scopes:
             return self.okta_settings.scopes
-        needed = {stream.oauth_scope for stream in self._running()}
+        needed = {
+            s for stream in self._running() for s in (stream.oauth_scope, *stream.extra_scopes)
+        }
         return tuple(sorted(needed)) or ("okta.users.read",)
 
     def scope_users(self) -> dict[str, list[str]]:
         """Each required scope and the selected streams that need it."""
         users: dict[str, list[str]] = {}
         for stream in self._running():
-            users.setdefault(stream.oauth_scope, []).append(stream.name)
+            for scope in (stream.oauth_scope, *stream.extra_scopes):
+                users.setdefault(scope, []).append(stream.name)
         return users
 
     def optional_scopes(self) -> tuple[str, ...]:

@@ -9,6 +9,7 @@ devices are re-read only where the System Log says they changed.
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterator
 from typing import Any
@@ -27,25 +28,34 @@ from tests.harness import (
     run_tap,
     tap_api_requests,
 )
-from tests.okta_sim import OktaSimulator
+from tests.okta_sim import ALL_FAMILIES, OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
 
 ORIGINAL = ("users", "groups", "group_members", "apps", "app_users", "app_groups", "logs")
 SECURITY: dict[str, type[Any]] = {cls.name: cls for cls in STREAM_TYPES if cls.name not in ORIGINAL}
 #: The scopes a service app had before the security streams existed.
 BASE_SCOPES = set(ALL_SCOPES)
-#: The page size each list is asked for: Okta's largest (path prefix -> limit).
-PAGE_SIZES: dict[str, dict[str, int]] = {
-    "user_roles": {"/api/v1/iam/assignees/users": 100},
-    "devices": {"/api/v1/devices": 200},
-    "group_rules": {"/api/v1/groups/rules": 200},
-    "user_factors": {"/api/v1/users": 200},
-    "group_roles": {"/api/v1/groups": 200},
-    "network_zones": {"/api/v1/zones": 200},
-    "identity_providers": {"/api/v1/idps": 200},
-    "authorization_servers": {"/api/v1/authorizationServers": 200},
-    "trusted_origins": {"/api/v1/trustedOrigins": 200},
-}
+#: The page size each list is asked for: Okta's largest. Lists not here take none.
+PAGE_SIZES: tuple[tuple[re.Pattern[str], int], ...] = tuple(
+    (re.compile(f"^/api/v1/{path}$"), size)
+    for path, size in (
+        ("iam/assignees/users", 100),
+        ("iam/resource-sets/[^/]+/resources", 100),
+        ("users", 200),  # user_factors' complete read
+        ("groups", 200),  # group_roles' complete read
+        ("groups/rules", 200),
+        ("devices", 200),
+        ("policies", 200),
+        ("zones", 200),
+        ("idps", 200),
+        ("authorizationServers", 200),
+        ("trustedOrigins", 200),
+    )
+)
+
+
+def page_size(path: str) -> int | None:
+    return next((size for pattern, size in PAGE_SIZES if pattern.match(path)), None)
 
 
 def keys(stream: str, records: list[dict[str, Any]]) -> list[tuple[str, ...]]:
@@ -141,19 +151,22 @@ def test_each_security_stream_alone_writes_the_org_once_with_its_own_scope(
     # event-driven streams).
     token_requests = [r for r in org.requests[start:] if r.path == "/oauth2/v1/token"]
     asked = set(" ".join((r.form or {}).get("scope", "") for r in token_requests).split())
-    own = SECURITY[stream].oauth_scope
-    assert own in asked
-    assert asked - {own} <= {"okta.logs.read"}, asked
+    own = {SECURITY[stream].oauth_scope, *SECURITY[stream].extra_scopes}
+    assert own <= asked
+    assert asked - own <= {"okta.logs.read"}, asked
+    assert own - {SECURITY[stream].oauth_scope} <= BASE_SCOPES  # listing parents: no new scope
 
     # Okta's largest page everywhere, and no page asked for twice.
     requests = [r for r in org.requests[start:] if r.path.startswith("/api/v1/")]
     pages = Counter(page_key(r) for r in requests)
     assert max(pages.values()) == 1, [p for p, n in pages.items() if n > 1]
-    sizes = PAGE_SIZES.get(stream, {})
     for request in requests:
-        for prefix, size in sizes.items():
-            if request.path.startswith(prefix) and request.path.count("/") == prefix.count("/"):
-                assert request.param("limit") == str(size), (request.path, request.param("limit"))
+        if request.path == "/api/v1/logs":
+            continue
+        size = page_size(request.path)
+        # Okta's largest page where it takes a limit, and none where a limit would
+        # cut an unpaged list short (policy rules) or is not documented.
+        assert request.param("limit") == (str(size) if size else None), request.path
     report(f"security_stream_{stream}", records=len(written), requests=len(requests))
 
 
@@ -185,34 +198,41 @@ class SecurityChanges:
 
     def __init__(self, sim: OktaSimulator) -> None:
         org = sim.org
-        snapshot = org.snapshot()
+        before = org.snapshot()
         users = sorted(u["id"] for u in org.all_users() if u["status"] == "ACTIVE")
-        with_factors = sorted({user for user, _ in snapshot["user_factors"]})
+        with_factors = sorted({user for user, _ in before["user_factors"]})
         self.enrolled = next(u for u in users if u not in with_factors)
-        self.reset_user, self.reset_factor = sorted(snapshot["user_factors"])[0]
+        self.reset_user, self.reset_factor = sorted(before["user_factors"])[0]
         self.new_factor = org.enroll_factor(self.enrolled, "token:software:totp")["id"]
         org.reset_factor(self.reset_user, self.reset_factor)
 
-        role_groups = sorted({group for group, _ in snapshot["group_roles"]})
-        self.revoked_group, self.revoked_role = sorted(snapshot["group_roles"])[0]
+        role_groups = sorted({group for group, _ in before["group_roles"]})
+        self.revoked_group, self.revoked_role = sorted(before["group_roles"])[0]
         groups = sorted(g["id"] for g in org.all_groups() if g["type"] == "OKTA_GROUP")
         self.granted_group = next(g for g in groups if g not in role_groups)
         self.granted_role = org.assign_group_role(self.granted_group, "HELP_DESK_ADMIN")["id"]
         org.unassign_group_role(self.revoked_group, self.revoked_role)
 
-        admins = sorted(snapshot["user_roles"])
+        admins = sorted(before["user_roles"])
         self.admin_demoted, self.demoted_role = admins[0]
         self.new_admin = next(u for u in users if u not in {a for a, _ in admins})
         self.new_admin_role = org.assign_user_role(self.new_admin, "REPORT_ADMIN")["id"]
         org.unassign_user_role(self.admin_demoted, self.demoted_role)
 
-        devices = sorted(snapshot["devices"])
-        self.device_deleted, self.device_updated = (
-            d[0] if isinstance(d, tuple) else d for d in devices[:2]
-        )
+        devices = sorted(d for (d,) in as_keys(before["devices"]))
+        self.device_deleted, self.device_updated = devices[:2]
         org.deactivate_device(self.device_deleted)
         org.delete_device(self.device_deleted)
         org.update_device(self.device_updated)
+
+        after = org.snapshot()
+        # A revoked group role also leaves its members' user_roles lists.
+        self.gone = {s: as_keys(before[s]) - as_keys(after[s]) for s in EVENT_DRIVEN}
+        self.new = {s: as_keys(after[s]) - as_keys(before[s]) for s in EVENT_DRIVEN}
+
+
+def as_keys(items: Any) -> set[tuple[str, ...]]:
+    return {k if isinstance(k, tuple) else (k,) for k in items}
 
 
 def factor_reads(sim: OktaSimulator, since: int) -> set[str]:
@@ -254,8 +274,13 @@ def test_between_complete_reads_only_what_the_system_log_names_is_read(
 
     assert live(second, "group_roles") == [(changes.granted_group, changes.granted_role)]
     assert deleted(second, "group_roles") == [(changes.revoked_group, changes.revoked_role)]
+    assert changes.gone["group_roles"] == {(changes.revoked_group, changes.revoked_role)}
     assert (changes.new_admin, changes.new_admin_role) in live(second, "user_roles")
-    assert deleted(second, "user_roles") == [(changes.admin_demoted, changes.demoted_role)]
+    assert (changes.admin_demoted, changes.demoted_role) in changes.gone["user_roles"]
+    # user_roles is read in full: every assignment gone is deleted once, the demoted
+    # admin's and the revoked group's members' alike.
+    assert sorted(deleted(second, "user_roles")) == sorted(changes.gone["user_roles"])
+    assert set(live(second, "user_roles")) == expected(sim, "user_roles")
     assert deleted(second, "devices") == [(changes.device_deleted,)]
     assert live(second, "devices") == [(changes.device_updated,)]
     # Incremental: no ACTIVATE_VERSION for the event-driven streams.
@@ -306,7 +331,7 @@ def test_snapshot_streams_write_each_deletion_once(
     group_rule = sorted(snapshot["group_rules"])[0]
     zone = next(z["id"] for z in sim.org.snapshot_objects("network_zones") if not z.get("system"))
     sim.org.delete_policy_rule(policy, rule)
-    sim.org.delete_group_rule(group_rule if isinstance(group_rule, str) else group_rule[0])
+    sim.org.delete_group_rule(group_rule[0] if isinstance(group_rule, tuple) else group_rule)
     sim.org.delete_zone(zone)
     second = run_tap(config, state=first.final_state, streams=streams)
     assert second.returncode == 0, second.stderr[-3000:]
@@ -340,3 +365,35 @@ def test_a_service_app_without_the_roles_scope_names_stream_and_scope(sim: OktaS
     run = run_tap(config, streams=("user_roles",))
     assert_clean_failure(run, "okta.roles.read", "user_roles")
     assert_no_secrets(run, app.private_key_pem)
+
+
+def test_secrets_in_factors_and_identity_providers_stay_out(org: OktaSimulator) -> None:
+    config = {"org_url": org.base_url, "api_key": API_KEY}
+    run = run_tap(config, streams=("user_factors", "identity_providers"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    secrets = [
+        f["_embedded"]["activation"]["sharedSecret"]
+        for f in org.org.snapshot_objects("user_factors")
+        if ((f.get("_embedded") or {}).get("activation") or {}).get("sharedSecret")
+    ]
+    secrets += [
+        i["protocol"]["credentials"]["client"]["client_secret"]
+        for i in org.org.snapshot_objects("identity_providers")
+        if (((i.get("protocol") or {}).get("credentials") or {}).get("client") or {}).get(
+            "client_secret"
+        )
+    ]
+    assert secrets, "the simulated org has no factor or IdP secret to keep out"
+    for secret in secrets:
+        assert secret not in run.stdout
+    assert all("activation" not in (r.get("_embedded") or {}) for r in run.records("user_factors"))
+
+
+def test_an_api_token_whose_admin_cannot_read_roles_names_stream_and_role(
+    sim: OktaSimulator,
+) -> None:
+    token = "00sim-token-of-a-read-only-admin-4d2a"
+    sim.org.add_api_token(token, permissions=ALL_FAMILIES - {"roles"})
+    run = run_tap({"org_url": sim.base_url, "api_key": token}, streams=("user_roles",))
+    assert_clean_failure(run, "user_roles", "E0000006", "Super Administrator")
+    assert_no_secrets(run, token)

@@ -19,6 +19,7 @@ from tap_okta.changes import (
     tombstone,
 )
 from tap_okta.errors import OktaAPIError
+from tap_okta.redact import blank_client_secret
 from tap_okta.streams.base import DirectoryStream
 
 if t.TYPE_CHECKING:
@@ -76,14 +77,9 @@ class AppsStream(DirectoryStream):
 
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # OIDC client secrets do not belong in a warehouse unless asked for.
         client = (row.get("credentials") or {}).get("oauthClient")
-        if (
-            isinstance(client, dict)
-            and client.get("client_secret")
-            and not self.okta.settings.include_client_secrets
-        ):
-            # OIDC client secrets do not belong in a warehouse unless asked for.
-            client["client_secret"] = None
+        blank_client_secret(client, keep=self.okta.settings.include_client_secrets)
         return row
 
 

@@ -43,7 +43,7 @@ from tap_okta.streams.snapshot import KnownKeys, SecurityStream
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 logger = logging.getLogger("tap-okta")
 
@@ -137,6 +137,8 @@ class GroupRolesStream(FanOutStream):
     primary_keys = ("groupId", "id")
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
+    takes_limit = False
+    extra_scopes = ("okta.groups.read",)  # the groups listing of a complete read
     schema = schemas.GROUP_ROLE.to_dict()
     parent_field = "groupId"
     principal_target = "UserGroup"
@@ -179,11 +181,21 @@ class UserFactorsStream(FanOutStream):
     path = "/api/v1/users/{userId}/factors"
     primary_keys = ("userId", "id")
     oauth_scope = "okta.users.read"
+    takes_limit = False
     schema = schemas.USER_FACTOR.to_dict()
     parent_field = "userId"
     principal_target = "User"
     change_events = (*FACTOR_EVENTS, USER_DELETED)
     track_keys = False
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        embedded = row.get("_embedded")
+        if isinstance(embedded, dict):
+            # A factor pending activation carries its enrolment secret (a TOTP
+            # seed, the QR code that encodes it): never for a warehouse.
+            embedded.pop("activation", None)
+        return row
 
     def every_principal(self) -> Iterator[str]:
         for user in UserListing(tap=self.okta_tap, name=self.name).request_records(None):

@@ -32,6 +32,7 @@ class RoleAssigneeListing(IamListing, OktaStream):
     primary_keys = ("id",)
     page_size = 100
     oauth_scope = ROLES_SCOPE
+    admin_role = ROLES_ROLE
     records_key = "value"
     schema: t.ClassVar[dict[str, t.Any]] = {
         "type": "object",
@@ -47,6 +48,7 @@ class UserRolesStream(SnapshotStream):
     primary_keys = ("userId", "id")
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
+    takes_limit = False
     schema = schemas.USER_ROLE.to_dict()
     parent_field = "userId"
 
@@ -61,7 +63,7 @@ class CustomRolesStream(IamListing, SnapshotStream):
     name = "custom_roles"
     path = "/api/v1/iam/roles"
     primary_keys = ("id",)
-    page_size = 100
+    takes_limit = False  # Okta pages these by after alone
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
     records_key = "roles"
@@ -78,6 +80,7 @@ class CustomRolePermissionsStream(IamListing, SnapshotStream):
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
     records_key = "permissions"
+    takes_limit = False
     schema = schemas.CUSTOM_ROLE_PERMISSION.to_dict()
     parent_field = "roleId"
     key_field = "label"
@@ -93,7 +96,7 @@ class ResourceSetsStream(IamListing, SnapshotStream):
     name = "resource_sets"
     path = "/api/v1/iam/resource-sets"
     primary_keys = ("id",)
-    page_size = 100
+    takes_limit = False  # Okta pages these by after alone
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
     records_key = "resource-sets"

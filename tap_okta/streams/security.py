@@ -8,15 +8,18 @@ from __future__ import annotations
 import logging
 import typing as t
 
+from typing_extensions import override
+
 from tap_okta import security_schemas as schemas
 from tap_okta.client import OktaStream
 from tap_okta.errors import OktaAPIError
+from tap_okta.redact import blank_client_secret
 from tap_okta.streams.snapshot import SnapshotStream, listing
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
 
-    from singer_sdk.helpers.types import Context
+    from singer_sdk.helpers.types import Context, Record
 
 logger = logging.getLogger("tap-okta")
 
@@ -28,6 +31,7 @@ class AuthenticatorsStream(SnapshotStream):
     path = "/api/v1/authenticators"
     primary_keys = ("id",)
     oauth_scope = "okta.authenticators.read"
+    takes_limit = False
     schema = schemas.AUTHENTICATOR.to_dict()
 
 
@@ -49,6 +53,7 @@ class UserTypesStream(SnapshotStream):
     path = "/api/v1/meta/types/user"
     primary_keys = ("id",)
     oauth_scope = "okta.userTypes.read"
+    takes_limit = False
     schema = schemas.USER_TYPE.to_dict()
 
 
@@ -72,6 +77,14 @@ class IdentityProvidersStream(SnapshotStream):
     page_size = 200
     oauth_scope = "okta.idps.read"
     schema = schemas.IDENTITY_PROVIDER.to_dict()
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # OIDC and social IdPs carry the client secret Okta uses with them; like
+        # apps' OIDC secrets, only kept when include_client_secrets asks for it.
+        client = ((row.get("protocol") or {}).get("credentials") or {}).get("client")
+        blank_client_secret(client, keep=self.okta.settings.include_client_secrets)
+        return row
 
 
 class AuthorizationServersStream(SnapshotStream):
@@ -158,6 +171,7 @@ class PolicyRulesStream(SnapshotStream):
     primary_keys = ("policyId", "id")
     page_size = 200
     oauth_scope = "okta.policies.read"
+    takes_limit = False  # a limit only caps the list
     schema = schemas.POLICY_RULE.to_dict()
     parent_field = "policyId"
 
