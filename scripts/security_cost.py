@@ -80,15 +80,20 @@ def changes(sim: OktaSimulator) -> dict[str, Any]:
     org.update_device(devices[1])
     org.deactivate_device(devices[0])
     org.delete_device(devices[0])
+    after = org.snapshot()
+    # A revoked group role also leaves every member's user_roles list.
     return {
         "factor_users": set(enrolled) | set(reset),
         "role_groups": {revoked_group, granted_group},
         "deleted": {
-            "group_roles": {(revoked_group, revoked_role)},
-            "user_roles": {(demoted, demoted_role)},
-            "devices": {(devices[0],)},
+            stream: as_keys(snapshot[stream]) - as_keys(after[stream])
+            for stream in ("group_roles", "user_roles", "devices")
         },
     }
+
+
+def as_keys(items: Any) -> set[tuple[str, ...]]:
+    return {k if isinstance(k, tuple) else (k,) for k in items}
 
 
 def security_hourly(args: argparse.Namespace) -> int:

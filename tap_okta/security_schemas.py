@@ -29,6 +29,8 @@ def _parent(name: str, what: str) -> th.Property[str]:
 
 
 _CREATED_UPDATED = _timestamps("created", "lastUpdated")
+# A field whose shape depends on the object's type: kept as one JSON column.
+ARRAY_OR_OBJECT = th.CustomType({"type": ["array", "object", "null"]})
 
 ROLE_ASSIGNMENT = [
     _id("The role assignment's id."),
@@ -114,10 +116,12 @@ DEVICE = th.PropertiesList(
                 "imei",
                 "meid",
                 "diskEncryptionType",
-                "integrityJailbreak",
+                "tpmPublicKeyHash",
             ),
             th.Property("registered", th.BooleanType),
             th.Property("secureHardwarePresent", th.BooleanType),
+            th.Property("integrityJailbreak", th.BooleanType),
+            th.Property("managed", th.BooleanType),
             additional_properties=True,
         ),
     ),
@@ -184,8 +188,9 @@ NETWORK_ZONE = th.PropertiesList(
     *_CREATED_UPDATED,
     th.Property("gateways", th.ArrayType(OPEN_ITEM)),
     th.Property("proxies", th.ArrayType(OPEN_ITEM)),
-    th.Property("locations", th.ArrayType(OPEN_ITEM)),
-    th.Property("asns", th.ArrayType(th.StringType)),
+    # Arrays on DYNAMIC zones, {"include": [...], "exclude": [...]} on DYNAMIC_V2 ones.
+    th.Property("locations", ARRAY_OR_OBJECT),
+    th.Property("asns", ARRAY_OR_OBJECT),
     th.Property("ipServiceCategories", OPEN_OBJECT),
     LINKS,
     DELETED_AT,

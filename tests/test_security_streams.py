@@ -15,6 +15,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from jsonschema import Draft7Validator, FormatChecker
 
 from tap_okta.tap import STREAM_TYPES
 from tests.conftest import ALL_SCOPES, API_KEY
@@ -179,6 +180,13 @@ def test_every_security_stream_with_an_api_token(org: OktaSimulator) -> None:
         assert len(written) == len(set(written)), stream
         assert set(written) == expected(org, stream), stream
     assert_no_secrets(run, API_KEY)
+    # Every record matches the schema the target is given (real targets validate).
+    schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
+    for stream in SECURITY:
+        validator = Draft7Validator(schemas[stream], format_checker=FormatChecker())
+        for record in run.records(stream):
+            errors = [e.message for e in validator.iter_errors(record)]
+            assert not errors, (stream, errors[:3], record.get("id"))
     report("security_streams_api_key", records=dict(run.counts()))
 
 

@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from inspect import getattr_static
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +44,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
+from tap_okta.tap import STREAM_TYPES
 from tests.meltano_project import Project, install_plugins
 
 SCHEMA = "okta"
@@ -55,6 +57,13 @@ DIRECTORY_KEYS: dict[str, tuple[str, ...]] = {
     "app_users": ("appId", "id"),
     "app_groups": ("appId", "id"),
 }
+# The security streams' tables (tap-okta--security), keyed as the tap declares them.
+SECURITY_KEYS: dict[str, tuple[str, ...]] = {
+    str(getattr_static(stream, "name")): tuple(getattr_static(stream, "primary_keys"))
+    for stream in STREAM_TYPES
+    if not stream.selected_by_default
+}
+TABLE_KEYS = DIRECTORY_KEYS | SECURITY_KEYS
 DELETED_AT = "_sdc_deleted_at"
 
 
@@ -448,7 +457,7 @@ class WarehouseProject(Project):
 
     def live_keys(self, target: str, stream: str) -> set[tuple[Any, ...]]:
         """The stream's rows that count as present in that warehouse."""
-        keys = DIRECTORY_KEYS[stream]
+        keys = TABLE_KEYS[stream]
         if target == "target-postgres":
             assert self.postgres is not None
             return postgres_live_keys(self.postgres, self.schema, stream, keys)
@@ -460,6 +469,7 @@ class WarehouseProject(Project):
 __all__ = [
     "DIRECTORY_KEYS",
     "SCHEMA",
+    "SECURITY_KEYS",
     "PostgresInfo",
     "PostgresServer",
     "WarehouseProject",
