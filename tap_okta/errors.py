@@ -177,7 +177,8 @@ def _api_error(
         return OktaAuthError(
             f"Stream '{stream}' needs the OAuth scope {needed}, which the service app's "
             f"token does not carry: grant {needed} to the app in the Okta Admin Console "
-            "(Applications > your app > Okta API Scopes), or deselect the stream."
+            "(Applications > your app > Okta API Scopes; its admin role must allow the "
+            f"read too, e.g. {role or 'Read-Only Administrator'}), or deselect the stream."
         )
     if challenge.get("error") == "invalid_dpop_proof" or (
         response.headers.get("WWW-Authenticate", "").startswith("DPoP") and status == 401

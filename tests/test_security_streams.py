@@ -405,3 +405,12 @@ def test_an_api_token_whose_admin_cannot_read_roles_names_stream_and_role(
     run = run_tap({"org_url": sim.base_url, "api_key": token}, streams=("user_roles",))
     assert_clean_failure(run, "user_roles", "E0000006", "Super Administrator")
     assert_no_secrets(run, token)
+
+
+def test_a_token_without_the_stream_scope_names_stream_scope_and_role(
+    org: OktaSimulator, oauth: dict[str, Any]
+) -> None:
+    """``scopes`` set by hand without the stream's: Okta answers 403 insufficient_scope."""
+    run = run_tap({**oauth, "scopes": sorted(BASE_SCOPES)}, streams=("custom_roles",))
+    assert_clean_failure(run, "custom_roles", "okta.roles.read", "Super Administrator")
+    assert_no_secrets(run, oauth["private_key"])
