@@ -46,10 +46,11 @@ from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, never_
 from tap_okta.settings import API_KEY
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Generator, Iterable
     from urllib.parse import SplitResult
 
     from singer_sdk.helpers.types import Context
+    from singer_sdk.singerlib import RecordMessage
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_okta.settings import OktaSettings, OrgURL
@@ -226,6 +227,13 @@ class OktaStream(RESTStream["SplitResult"]):
         ):
             level = logging.DEBUG
         super().log(message, *args, level=level, **kwargs)
+
+    @override
+    def _generate_record_messages(
+        self, record: dict[str, t.Any]
+    ) -> Generator[RecordMessage, None, None]:
+        # The SDK's, minus pruning and conformance walks that change nothing.
+        return sdk_compat.generate_record_messages(self, record, self.TYPE_CONFORMANCE_LEVEL)
 
     @cached_property
     def okta(self) -> OktaConnection:
