@@ -917,10 +917,10 @@ def json_kind(value: Any) -> Any:
     return value
 
 
-def singer_output(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any] | None, Counter[str]]:
-    """RECORD messages (stream, version, typed record), the last STATE, message counts."""
+def singer_output(path: Path) -> tuple[list[tuple[Any, ...]], list[Any], Counter[str]]:
+    """RECORD messages (stream, version, typed record), the STATE values, message counts."""
     records: list[tuple[Any, ...]] = []
-    state = None
+    states: list[Any] = []
     kinds: Counter[str] = Counter()
     with path.open("rb") as lines:
         for line in lines:
@@ -931,8 +931,8 @@ def singer_output(path: Path) -> tuple[list[tuple[Any, ...]], dict[str, Any] | N
                     (message["stream"], message.get("version"), json_kind(message["record"]))
                 )
             elif message["type"] == "STATE":
-                state = message["value"]
-    return records, state, kinds
+                states.append(message["value"])
+    return records, states, kinds
 
 
 def differences(old: Any, new: Any, path: str = "") -> list[str]:
@@ -947,9 +947,18 @@ def differences(old: Any, new: Any, path: str = "") -> list[str]:
     return [] if old == new else [f"{path}: {str(old)[:120]} != {str(new)[:120]}"]
 
 
-# Final STATE entries written from the clock (Okta's time when a read began, minus a
-# margin; the change feed's position): they differ between any two runs.
-CLOCK_KEYS = ("horizon", "read_started", "changes", "replication_key_signpost", "cursor")
+# STATE entries written from the clock (Okta's time when a read began, minus a
+# margin; the change feed's position; a complete read's table version, its start in
+# milliseconds): they differ between any two runs.
+CLOCK_KEYS = (
+    "horizon",
+    "read_started",
+    "changes",
+    "started",
+    "version",
+    "last_complete",
+    "replication_key_signpost",
+)
 
 
 def identity(args: argparse.Namespace) -> int:
@@ -984,21 +993,31 @@ def identity(args: argparse.Namespace) -> int:
                 if run.exit_code != 0:
                     raise SystemExit(f"{tool} {stream} failed: {run.error}")
                 outputs[tool] = singer_output(out)
-            (old_records, old_state, old_kinds), (new_records, new_state, new_kinds) = (
+            (old_records, old_states, old_kinds), (new_records, new_states, new_kinds) = (
                 outputs.values()
             )
             mismatched = [
                 i for i, (a, b) in enumerate(zip(old_records, new_records, strict=False)) if a != b
             ]
-            state_diff = differences(old_state, new_state)
-            clock = [d for d in state_diff if any(f"/{k}" in d.split(":")[0] for k in CLOCK_KEYS)]
+            # Every STATE message in turn, the final one included.
+            state_diff = [
+                f"STATE {i + 1}: {d}"
+                for i, (a, b) in enumerate(zip(old_states, new_states, strict=False))
+                for d in differences(a, b)
+            ]
+            clock = [d for d in state_diff if any(f"/{k}" in d.split(": ")[1] for k in CLOCK_KEYS)]
             other = [d for d in state_diff if d not in clock]
-            ok = len(old_records) == len(new_records) and not mismatched and not other
+            ok = (
+                len(old_records) == len(new_records)
+                and len(old_states) == len(new_states)
+                and not mismatched
+                and not other
+            )
             same &= ok
             print(
                 f"{stream}: {len(old_records)} records at {commit}, {len(new_records)} now; "
                 f"{len(mismatched)} differ (stream, version, values and JSON types, in order); "
-                f"messages {dict(old_kinds)} vs {dict(new_kinds)}; final STATE: "
+                f"messages {dict(old_kinds)} vs {dict(new_kinds)}; STATE messages: "
                 f"{len(other)} differences, {len(clock)} in clock-written entries "
                 f"({', '.join(CLOCK_KEYS)}) -> {'IDENTICAL' if ok else 'DIFFERENT'}"
             )
