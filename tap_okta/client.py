@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
+import msgspec
 import requests
 from singer_sdk.exceptions import RetriableAPIError, SyncLifecycleSignal
 from singer_sdk.pagination import BaseHATEOASPaginator
@@ -77,6 +78,20 @@ class TransientResponseError(RetriableAPIError):
         super().__init__(what, response)
         self.what = what
         self.max_attempts = max_attempts
+
+
+# Okta's JSON, numbers with a fraction as Decimal (as json.loads with parse_float),
+# in a third of json.loads' time; what it refuses goes to json.loads, which accepts
+# a little more (NaN, UTF-16, a byte-order mark) and fails as before on the rest.
+_DECODER = msgspec.json.Decoder(float_hook=decimal.Decimal)
+
+
+def decode_json(content: bytes) -> t.Any:
+    """``json.loads(content, parse_float=decimal.Decimal)``, faster."""
+    try:
+        return _DECODER.decode(content)
+    except msgspec.DecodeError:
+        return json.loads(content, parse_float=decimal.Decimal)
 
 
 # A non-JSON answer is usually a login page or a proxy's error page: worth a
@@ -435,7 +450,7 @@ class OktaStream(RESTStream["SplitResult"]):
                 max_attempts=UNREADABLE_ATTEMPTS,
             )
         try:
-            return json.loads(response.content, parse_float=decimal.Decimal)
+            return decode_json(response.content)
         except ValueError:
             raise TransientResponseError(
                 "Okta's answer was not valid JSON (truncated or mangled in transit)",

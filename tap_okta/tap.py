@@ -17,6 +17,7 @@ from tap_okta import discovery, profile_schemas, sdk_compat, streams
 from tap_okta.changes import ChangeFeed, ChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream
 from tap_okta.errors import ConfigError, OktaTapError
+from tap_okta.output import OktaMessageWriter
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import OktaSettings, load_settings, parse_org_url, register_config_secrets
@@ -40,6 +41,8 @@ class TapOkta(Tap):
 
     name = "tap-okta"
     package_name = "tap-okta"
+    # msgspec instead of simplejson: the same messages, a fraction of the CPU.
+    message_writer_class = OktaMessageWriter
 
     # BATCH is left out on purpose: bookmarks advance as records are written to
     # stdout, which batch files would not honour.
