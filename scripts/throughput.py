@@ -765,34 +765,41 @@ def throughput(args: argparse.Namespace) -> int:
 
 
 def memory(args: argparse.Namespace) -> int:
-    """tap-okta alone, the logs stream, one org per size."""
+    """tap-okta alone (and at ``--old-commit``, on the same org), the logs stream, one
+    org per size."""
     sizes = [int(n) for n in args.memory.split(",") if n.strip()]
     print(
-        f"{'events':>10}{'visible':>10}{'generated s':>13}{'records':>10}{'ok':>4}"
+        f"{'events':>10}{'visible':>10}{'generated s':>13}{'tool':>14}{'records':>10}{'ok':>4}"
         f"{'wall s':>9}{'records/s':>11}{'requests':>10}{'peak RSS MiB':>14}"
     )
     ok = True
-    for events in sizes:
-        started = time.monotonic()
-        with (
-            simulator(args.memory_users, events, args.seed) as sim,
-            tempfile.TemporaryDirectory() as tmp,
-        ):
-            generated = time.monotonic() - started
-            assert sim.ca_file is not None
-            env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
-            visible = len(sim.org.event_uuids())
-            folder = Path(tmp)
-            run = measure(sim, "tap-okta", "logs", tap_command(sim, "logs", folder), folder, env)
-        ok &= run.ok
-        print(
-            f"{events:>10}{visible:>10}{generated:>13.0f}{run.records:>10}"
-            f"{'yes' if run.ok else 'NO':>4}{run.seconds:>9.1f}{run.per_second:>11.0f}"
-            f"{run.requests:>10}{run.peak_rss_kib / 1024:>14.0f}",
-            flush=True,
-        )
-        if not run.ok:
-            print(f"PROBLEM: {run.error}")
+    with ExitStack() as stack:
+        places = {f"tap@{c}": (root, tap_env(root)) for c, root in old_commits(args, stack).items()}
+        places["tap-okta"] = (ROOT, {})
+        for events in sizes:
+            started = time.monotonic()
+            with (
+                simulator(args.memory_users, events, args.seed) as sim,
+                tempfile.TemporaryDirectory() as tmp,
+            ):
+                generated = time.monotonic() - started
+                assert sim.ca_file is not None
+                env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+                visible = len(sim.org.event_uuids())
+                folder = Path(tmp)
+                for tool, (cwd, extra) in places.items():
+                    command = tap_command(sim, "logs", folder / tool)
+                    run = measure(sim, tool, "logs", command, folder, env | extra, cwd=cwd)
+                    ok &= run.ok
+                    print(
+                        f"{events:>10}{visible:>10}{generated:>13.0f}{tool:>14}{run.records:>10}"
+                        f"{'yes' if run.ok else 'NO':>4}{run.seconds:>9.1f}"
+                        f"{run.per_second:>11.0f}{run.requests:>10}"
+                        f"{run.peak_rss_kib / 1024:>14.0f}",
+                        flush=True,
+                    )
+                    if not run.ok:
+                        print(f"PROBLEM: {run.error}")
     return 0 if ok else 1
 
 
