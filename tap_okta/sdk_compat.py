@@ -175,26 +175,39 @@ class Conformance:
             return lambda record: True  # the SDK would fail on it: let it say why
         open_ = bool(schema.get("additionalProperties"))
         checks = {name: self._property(sub) for name, sub in properties.items()}
-        # Strings under a schema that keeps them as they are: most of every record.
-        keeps_strings = {
-            name for name, sub in properties.items() if not _is_exclusive_boolean_type(sub)
-        }
-        get = checks.get
+        # Per property, the value types the SDK keeps as they are whatever the value:
+        # most of every record, so most values need no call.
+        kept = {name: self._kept_types(sub) for name, sub in properties.items()}
+        get = kept.get
 
         def changes(record: t.Any) -> bool:
             for name, value in record.items():
-                if type(value) is str and name in keeps_strings:
-                    continue
-                check = get(name)
-                if check is None:
+                types = get(name)
+                if types is None:
                     if open_:
                         continue
                     return True  # dropped (and warned about) by the SDK
-                if check(value):
+                if type(value) in types:
+                    continue
+                if checks[name](value):
                     return True
             return False
 
         return changes
+
+    @staticmethod
+    def _kept_types(schema: dict[str, t.Any]) -> frozenset[type]:
+        """None stays None and a bool stays itself (an exclusive boolean is ``!= 0``);
+        strings and integers stay unless the schema is an exclusive boolean; dicts
+        and lists unless the SDK would recurse into them."""
+        if _is_exclusive_boolean_type(schema):
+            return frozenset({type(None), bool})
+        kept = {type(None), bool, str, int}
+        if not (is_object_type(schema) and "properties" in schema):
+            kept.add(dict)
+        if not is_uniform_list(schema):
+            kept.add(list)
+        return frozenset(kept)
 
     def _property(self, schema: dict[str, t.Any]) -> Check:
         primitive = _primitive_check(_is_exclusive_boolean_type(schema))
