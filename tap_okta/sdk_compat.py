@@ -18,6 +18,10 @@ first.
 - Schemas found at discovery: the SDK caches a stream's catalog metadata
   (``Stream._metadata``, ``Stream._mask``) from the schema it first saw; a
   schema given later must drop them.
+- The next page's request: ``RESTStream._prepare_request(context=, page=)``
+  builds each page's request from ``page.current_value`` (the paginator's
+  token); ``prepare_request`` builds the one after a given token the same way,
+  so it can be sent early (``OktaStream.prefetch_pages``) and matched.
 - RECORD messages: ``Stream._generate_record_messages`` (called by
   ``_write_record_message`` for every record) prunes deselected properties and
   conforms types by walking every record against the schema, which is most of
@@ -52,7 +56,9 @@ from tap_okta.bookmarks import normalize_timestamp
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
-    from singer_sdk.streams import Stream
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams import RESTStream, Stream
 
 BOOKMARK = "replication_key_value"
 PROGRESS = "progress_markers"
@@ -282,3 +288,20 @@ def generate_record_messages(
                 version=stream._stream_version,
                 time_extracted=utc_now(),
             )
+
+
+# --- the next page's request ----------------------------------------------------------
+
+
+class _Page:
+    """What ``RESTStream._prepare_request`` reads of its paginator."""
+
+    def __init__(self, token: t.Any) -> None:
+        self.current_value = token
+
+
+def prepare_request(
+    stream: RESTStream[t.Any], context: Context | None, token: t.Any
+) -> requests.PreparedRequest:
+    """The request the SDK's paging loop sends for the page ``token`` names."""
+    return stream._prepare_request(context=context, page=t.cast("t.Any", _Page(token)))

@@ -251,3 +251,87 @@ def test_the_sdk_writes_records_through_generate_record_messages() -> None:
     source = inspect.getsource(Stream._generate_record_messages)
     for step in ("pop_deselected_record_properties", "conform_record_data_types", "utc_now()"):
         assert step in source
+
+
+# --- the next page, requested early -------------------------------------------------
+
+
+def test_the_sdk_prepares_each_page_from_the_paginators_current_value() -> None:
+    from singer_sdk.streams.rest import _HTTPStream
+
+    loop = inspect.getsource(_HTTPStream.request_records)
+    assert "self._prepare_request(context=context, page=paginator)" in loop
+    assert "decorated_request(prepared_request, context)" in loop
+    prepare = inspect.getsource(_HTTPStream._prepare_request)
+    assert "page.current_value" in prepare
+    assert prepare.count("page.") == 1  # nothing else of the paginator
+
+
+@pytest.mark.parametrize("name", ["users", "logs"])
+def test_each_next_page_is_requested_early_and_is_the_one_the_sdk_asks_for(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OktaSimulator(users=950, events=3500, seed=11, api_key=API_KEY) as sim:
+        _read_with_prefetch_counted(sim, name, monkeypatch)
+
+
+def _read_with_prefetch_counted(
+    sim: OktaSimulator, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tap_okta import client
+
+    tap = TapOkta(
+        config={"org_url": sim.base_url, "api_key": API_KEY, "rate_limit_share": 1.0},
+        parse_env_config=False,
+    )
+    stream = tap.streams[name]
+    started: list[Any] = []
+    taken: list[Any] = []
+    start, take = client.Prefetch.start, client.OktaStream._take_prefetch
+
+    def counting_start(request: Any, send: Any) -> Any:
+        started.append(client.request_key(request))
+        return start(request, send)
+
+    def counting_take(self: Any, request: Any) -> Any:
+        found = take(self, request)
+        if found is not None:
+            taken.append(found.finished_as())
+        return found
+
+    monkeypatch.setattr(client.Prefetch, "start", counting_start)
+    monkeypatch.setattr(client.OktaStream, "_take_prefetch", counting_take)
+    sim.clear_requests()
+    records = list(stream.request_records(None))
+    pages = [r for r in sim.requests if r.path.endswith(f"/{name}")]
+    assert len(records) >= 900
+    assert len(pages) >= 3
+    # Every page after the first was prefetched and taken; no request in vain.
+    assert taken == started
+    assert len(started) == len(pages) - 1
+    assert len(sim.requests) == len(pages)
+
+
+def test_a_prefetched_page_that_is_not_asked_for_is_dropped(tap: TapOkta) -> None:
+    import requests as requests_lib
+
+    from tap_okta import client
+
+    stream: Any = tap.streams["users"]
+    asked = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?limit=200").prepare()
+    other = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?after=x").prepare()
+    sent: list[str] = []
+    response = requests_lib.Response()
+
+    def send(request: Any) -> Any:
+        sent.append(request.url)
+        return response
+
+    stream._prefetch = client.Prefetch.start(other, send)
+    assert stream._take_prefetch(asked) is None
+    assert stream._prefetch is None
+    assert sent == [other.url]  # it finished, and was not used
+    stream._prefetch = client.Prefetch.start(asked, send)
+    found = stream._take_prefetch(asked)
+    assert found is not None
+    assert found.future.result() is response
