@@ -59,11 +59,13 @@ import tempfile
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from scripts.benchmark import API_KEY, LAUNCHER, ROOT, stream_of
+from scripts.benchmark import API_KEY, LAUNCHER, ROOT, stream_of, tap_env, worktree
 from tests.harness import catalog_selecting
 from tests.okta_sim import OktaSimulator, RequestRecord
 from tests.okta_sim.ratelimit import RateLimitConfig
@@ -286,10 +288,14 @@ def measure(
     command: list[str],
     folder: Path,
     env: dict[str, str],
+    cwd: Path = ROOT,
+    keep: Path | None = None,
 ) -> Run:
+    """One run of ``tool``; ``keep``: move its stdout there instead of deleting it."""
     wanted_before = expected_keys(sim, stream)
     sim.clear_requests()
-    done = run_process(command, folder, f"{tool.replace(' ', '-')}-{stream}", env)
+    name = f"{tool.replace(' ', '-').replace('@', '-')}-{stream}"
+    done = run_process(command, folder, name, env, cwd=cwd)
     requests: list[RequestRecord] = sim.requests
     wanted_after = expected_keys(sim, stream)
     # Events may age out of retention during a run: only those visible throughout
@@ -322,7 +328,10 @@ def measure(
     )
     if not run.ok:
         run.error = last_error(tool, done.out, done.err)
-    done.out.unlink()  # hundreds of MB at full size
+    if keep is not None:
+        done.out.replace(keep)
+    else:
+        done.out.unlink()  # hundreds of MB at full size
     return run
 
 
@@ -485,24 +494,28 @@ def median_and_spread(values: list[float], fmt: str) -> str:
     return f"{format(statistics.median(values), fmt)} ({format(low, fmt)}-{format(high, fmt)})"
 
 
-def print_table(runs: list[Run], streams: tuple[str, ...]) -> dict[str, dict[str, float]]:
+def print_table(
+    runs: list[Run], streams: tuple[str, ...], tools: tuple[str, ...] = TOOLS
+) -> dict[str, dict[str, float]]:
     header = (
-        f"{'stream':<7}{'tool':<10}{'records':>8}{'ok':>4}{'wall s':>22}{'records/s':>23}"
+        f"{'stream':<7}{'tool':<{max(10, *(len(tool) + 1 for tool in tools))}}"
+        f"{'records':>8}{'ok':>4}{'wall s':>22}{'records/s':>23}"
         f"{'requests':>9}{'429s':>5}{'sim busy s':>17}{'CPU s':>20}{'rec/CPU s':>10}"
         f"{'peak RSS MiB':>13}"
     )
     print(header)
     print("-" * len(header))
     medians: dict[str, dict[str, float]] = {}
+    width = max(10, *(len(tool) + 1 for tool in tools))
     for stream in streams:
-        for tool in TOOLS:
+        for tool in tools:
             rows = [r for r in runs if r.stream == stream and r.tool == tool]
             if not rows:
                 continue
             ok = "yes" if all(r.ok for r in rows) else "NO"
             records = statistics.median(r.records for r in rows)
             line = (
-                f"{stream:<7}{tool:<10}{records:>8.0f}{ok:>4}"
+                f"{stream:<7}{tool:<{width}}{records:>8.0f}{ok:>4}"
                 f"{median_and_spread([r.seconds for r in rows], '.2f'):>22}"
                 f"{median_and_spread([r.per_second for r in rows], '.0f'):>23}"
                 f"{statistics.median(r.requests for r in rows):>9.0f}"
@@ -521,16 +534,17 @@ def print_table(runs: list[Run], streams: tuple[str, ...]) -> dict[str, dict[str
             }
     print()
     for stream in streams:
-        tap = medians.get(f"{stream}/tap-okta")
-        if tap is None:
-            continue
-        parts = []
-        for other, goal in (("airbyte", " (goal >= 2)"), ("bare loop", "")):
-            theirs = medians.get(f"{stream}/{other}")
-            if theirs and theirs["records_per_second"]:
-                ratio = tap["records_per_second"] / theirs["records_per_second"]
-                parts.append(f"tap/{other} records/s = {ratio:.2f}{goal}")
-        print(f"{stream}: " + "; ".join(parts))
+        for tool in tools:
+            tap = medians.get(f"{stream}/{tool}")
+            if tap is None or not tool.startswith("tap"):
+                continue
+            parts = []
+            for other, goal in (("airbyte", " (goal >= 2)"), ("bare loop", "")):
+                theirs = medians.get(f"{stream}/{other}")
+                if theirs and theirs["records_per_second"]:
+                    ratio = tap["records_per_second"] / theirs["records_per_second"]
+                    parts.append(f"{tool}/{other} records/s = {ratio:.2f}{goal}")
+            print(f"{stream}: " + "; ".join(parts))
     for run in runs:
         if run.other_paths:
             print(f"note {run.stream}/{run.tool}: requests off the stream: {run.other_paths}")
@@ -543,8 +557,10 @@ def print_table(runs: list[Run], streams: tuple[str, ...]) -> dict[str, dict[str
     return medians
 
 
-def timed(command: list[str], env: dict[str, str], folder: Path, name: str) -> tuple[float, int]:
-    done = run_process(command, folder, name, env)
+def timed(
+    command: list[str], env: dict[str, str], folder: Path, name: str, cwd: Path = ROOT
+) -> tuple[float, int]:
+    done = run_process(command, folder, name, env, cwd=cwd)
     if done.code != 0:
         raise RuntimeError(f"{name} exited {done.code}: {done.err.read_text()[-1500:]}")
     return done.seconds, done.peak_rss_kib
@@ -560,14 +576,34 @@ class Startup:
 
 
 def startup(
-    sim: OktaSimulator, airbyte: Airbyte | None, folder: Path, rounds: int
+    sim: OktaSimulator,
+    airbyte: Airbyte | None,
+    folder: Path,
+    rounds: int,
+    old_roots: dict[str, Path] | None = None,
 ) -> list[Startup]:
     """Wall seconds (and peak RSS) of starting up, and of syncing 0 records."""
     assert sim.ca_file is not None
     env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
     future_moment = sim.org.clock.now() + dt.timedelta(days=365)
     future = iso(future_moment)
+    places: dict[str, Path] = {}
+    old: list[tuple[str, list[str]]] = []
+    for commit, root in (old_roots or {}).items():
+        for name, command in (
+            (
+                f"tap@{commit} --about",
+                [sys.executable, "-c", LAUNCHER, "--about", "--format", "json"],
+            ),
+            (
+                f"tap@{commit} users sync, 0 records",
+                tap_command(sim, "users", folder / commit, start_date=future),
+            ),
+        ):
+            places[name] = root
+            old.append((name, command))
     cases: list[tuple[str, list[str]]] = [
+        *old,
         (
             "floor: python -c 'import requests'",
             [sys.executable, "-c", PEAK_RSS + "import requests"],
@@ -594,7 +630,9 @@ def startup(
     for _ in range(rounds):
         for name, command in cases:
             sim.clear_requests()
-            seconds, peak = timed(command, env, folder, "startup")
+            root = places.get(name)
+            extra = tap_env(root) if root else {}
+            seconds, peak = timed(command, env | extra, folder, "startup", cwd=root or ROOT)
             requests = sim.requests
             row = rows[name]
             row.seconds.append(seconds)
@@ -634,9 +672,28 @@ def simulator(users: int, events: int, seed: int) -> OktaSimulator:
     return sim
 
 
+def old_commits(args: argparse.Namespace, stack: ExitStack) -> dict[str, Path]:
+    """``--old-commit``: each commit checked out in a temporary worktree, by short name."""
+    roots: dict[str, Path] = {}
+    for commit in (c.strip() for c in (args.old_commit or "").split(",") if c.strip()):
+        short = subprocess.run(
+            ["git", "-C", str(ROOT), "rev-parse", "--short", commit],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+        roots[short] = stack.enter_context(worktree(commit))
+    return roots
+
+
 def throughput(args: argparse.Namespace) -> int:
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
-    with simulator(args.users, args.events, args.seed) as sim, tempfile.TemporaryDirectory() as tmp:
+    with (
+        ExitStack() as stack,
+        simulator(args.users, args.events, args.seed) as sim,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        old_roots = old_commits(args, stack)
         folder = Path(tmp)
         assert sim.ca_file is not None
         env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
@@ -662,17 +719,24 @@ def throughput(args: argparse.Namespace) -> int:
         print()
         commands: dict[str, Callable[[str], list[str]]] = {
             "bare loop": lambda stream: bare_command(sim, stream),
-            "tap-okta": lambda stream: tap_command(sim, stream, folder),
         }
         if airbyte is not None:
             commands["airbyte"] = airbyte.read_command
+        places: dict[str, tuple[Path, dict[str, str]]] = {}
+        for commit, root in old_roots.items():
+            tool = f"tap@{commit}"
+            commands[tool] = lambda stream, tool=tool: tap_command(sim, stream, folder / tool)
+            places[tool] = (root, tap_env(root))
+        commands["tap-okta"] = lambda stream: tap_command(sim, stream, folder)
+        tools = tuple(commands)
         runs: list[Run] = []
         for stream in streams:
             for round_ in range(args.rounds):
-                for tool in TOOLS:
-                    if tool not in commands:
-                        continue
-                    run = measure(sim, tool, stream, commands[tool](stream), folder, env)
+                for tool in tools:
+                    cwd, extra = places.get(tool, (ROOT, {}))
+                    run = measure(
+                        sim, tool, stream, commands[tool](stream), folder, env | extra, cwd=cwd
+                    )
                     runs.append(run)
                     print(
                         f"... {stream} round {round_ + 1}: {tool}: {run.records} records in "
@@ -682,9 +746,9 @@ def throughput(args: argparse.Namespace) -> int:
                         + ("" if run.ok else f", PROBLEM: exit {run.exit_code} {run.error}"),
                         file=sys.stderr,
                     )
-        medians = print_table(runs, streams)
+        medians = print_table(runs, streams, tools)
         print()
-        rows = startup(sim, airbyte, folder / "startup", args.startup_rounds)
+        rows = startup(sim, airbyte, folder / "startup", args.startup_rounds, old_roots)
         print_startup(rows)
     if args.json:
         report = {
@@ -698,34 +762,41 @@ def throughput(args: argparse.Namespace) -> int:
 
 
 def memory(args: argparse.Namespace) -> int:
-    """tap-okta alone, the logs stream, one org per size."""
+    """tap-okta alone (and at ``--old-commit``, on the same org), the logs stream, one
+    org per size."""
     sizes = [int(n) for n in args.memory.split(",") if n.strip()]
     print(
-        f"{'events':>10}{'visible':>10}{'generated s':>13}{'records':>10}{'ok':>4}"
+        f"{'events':>10}{'visible':>10}{'generated s':>13}{'tool':>14}{'records':>10}{'ok':>4}"
         f"{'wall s':>9}{'records/s':>11}{'requests':>10}{'peak RSS MiB':>14}"
     )
     ok = True
-    for events in sizes:
-        started = time.monotonic()
-        with (
-            simulator(args.memory_users, events, args.seed) as sim,
-            tempfile.TemporaryDirectory() as tmp,
-        ):
-            generated = time.monotonic() - started
-            assert sim.ca_file is not None
-            env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
-            visible = len(sim.org.event_uuids())
-            folder = Path(tmp)
-            run = measure(sim, "tap-okta", "logs", tap_command(sim, "logs", folder), folder, env)
-        ok &= run.ok
-        print(
-            f"{events:>10}{visible:>10}{generated:>13.0f}{run.records:>10}"
-            f"{'yes' if run.ok else 'NO':>4}{run.seconds:>9.1f}{run.per_second:>11.0f}"
-            f"{run.requests:>10}{run.peak_rss_kib / 1024:>14.0f}",
-            flush=True,
-        )
-        if not run.ok:
-            print(f"PROBLEM: {run.error}")
+    with ExitStack() as stack:
+        places = {f"tap@{c}": (root, tap_env(root)) for c, root in old_commits(args, stack).items()}
+        places["tap-okta"] = (ROOT, {})
+        for events in sizes:
+            started = time.monotonic()
+            with (
+                simulator(args.memory_users, events, args.seed) as sim,
+                tempfile.TemporaryDirectory() as tmp,
+            ):
+                generated = time.monotonic() - started
+                assert sim.ca_file is not None
+                env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+                visible = len(sim.org.event_uuids())
+                folder = Path(tmp)
+                for tool, (cwd, extra) in places.items():
+                    command = tap_command(sim, "logs", folder / tool)
+                    run = measure(sim, tool, "logs", command, folder, env | extra, cwd=cwd)
+                    ok &= run.ok
+                    print(
+                        f"{events:>10}{visible:>10}{generated:>13.0f}{tool:>14}{run.records:>10}"
+                        f"{'yes' if run.ok else 'NO':>4}{run.seconds:>9.1f}"
+                        f"{run.per_second:>11.0f}{run.requests:>10}"
+                        f"{run.peak_rss_kib / 1024:>14.0f}",
+                        flush=True,
+                    )
+                    if not run.ok:
+                        print(f"PROBLEM: {run.error}")
     return 0 if ok else 1
 
 
@@ -835,6 +906,137 @@ def profile(args: argparse.Namespace) -> int:
     return 0 if run.ok else 1
 
 
+def json_kind(value: Any) -> Any:
+    """A decoded JSON value with its JSON type spelled out (5 and 5.0, 1 and true differ)."""
+    if isinstance(value, dict):
+        return {key: json_kind(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [json_kind(item) for item in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return ("integer", value)
+    if isinstance(value, Decimal):
+        return ("fraction", value)  # compares by value: 1.10 == 1.1
+    return value
+
+
+def singer_output(path: Path) -> tuple[list[tuple[Any, ...]], list[Any], Counter[str]]:
+    """RECORD messages (stream, version, typed record), the STATE values, message counts."""
+    records: list[tuple[Any, ...]] = []
+    states: list[Any] = []
+    kinds: Counter[str] = Counter()
+    with path.open("rb") as lines:
+        for line in lines:
+            message = json.loads(line, parse_float=Decimal)
+            kinds[message["type"]] += 1
+            if message["type"] == "RECORD":
+                records.append(
+                    (message["stream"], message.get("version"), json_kind(message["record"]))
+                )
+            elif message["type"] == "STATE":
+                states.append(message["value"])
+    return records, states, kinds
+
+
+def differences(old: Any, new: Any, path: str = "") -> list[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        found = []
+        for key in list(old) + [k for k in new if k not in old]:
+            if key not in new or key not in old:
+                found.append(f"{path}/{key}: only in {'old' if key in old else 'new'}")
+            else:
+                found += differences(old[key], new[key], f"{path}/{key}")
+        return found
+    return [] if old == new else [f"{path}: {str(old)[:120]} != {str(new)[:120]}"]
+
+
+# STATE entries written from the clock (Okta's time when a read began, minus a
+# margin; the change feed's position; a complete read's table version, its start in
+# milliseconds): they differ between any two runs.
+CLOCK_KEYS = (
+    "horizon",
+    "read_started",
+    "changes",
+    "started",
+    "version",
+    "last_complete",
+    "replication_key_signpost",
+)
+
+
+def identity(args: argparse.Namespace) -> int:
+    """The tap at ``--old-commit`` and this one, one after the other, on one simulator:
+    RECORD messages (stream, version, values with their JSON types, in order) and the
+    final STATE must be the same."""
+    streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
+    if not args.old_commit or "," in args.old_commit:
+        raise SystemExit("--identity needs one --old-commit")
+    same = True
+    with (
+        ExitStack() as stack,
+        simulator(args.users, args.events, args.seed) as sim,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        [(commit, root)] = old_commits(args, stack).items()
+        folder = Path(tmp)
+        assert sim.ca_file is not None
+        env = {"REQUESTS_CA_BUNDLE": sim.ca_file}
+        # Both runs read the System Log from one point (the 90-day floor moves).
+        start = iso(retention_floor(sim) + dt.timedelta(hours=1))
+        for stream in streams:
+            start_date = start if stream == "logs" else None
+            outputs = {}
+            for tool, cwd, extra in (
+                (f"tap@{commit}", root, tap_env(root)),
+                ("tap-okta", ROOT, {}),
+            ):
+                command = tap_command(sim, stream, folder / tool, start_date=start_date)
+                out = folder / f"{tool}-{stream}.jsonl"
+                run = measure(sim, tool, stream, command, folder, env | extra, cwd=cwd, keep=out)
+                if run.exit_code != 0:
+                    raise SystemExit(f"{tool} {stream} failed: {run.error}")
+                outputs[tool] = singer_output(out)
+            (old_records, old_states, old_kinds), (new_records, new_states, new_kinds) = (
+                outputs.values()
+            )
+            mismatched = [
+                i for i, (a, b) in enumerate(zip(old_records, new_records, strict=False)) if a != b
+            ]
+            # Every STATE message in turn, the final one included.
+            state_diff = [
+                f"STATE {i + 1}: {d}"
+                for i, (a, b) in enumerate(zip(old_states, new_states, strict=False))
+                for d in differences(a, b)
+            ]
+            clock = [d for d in state_diff if any(f"/{k}" in d.split(": ")[1] for k in CLOCK_KEYS)]
+            other = [d for d in state_diff if d not in clock]
+            ok = (
+                len(old_records) == len(new_records)
+                and len(old_states) == len(new_states)
+                and not mismatched
+                and not other
+            )
+            same &= ok
+            print(
+                f"{stream}: {len(old_records)} records at {commit}, {len(new_records)} now; "
+                f"{len(mismatched)} differ (stream, version, values and JSON types, in order); "
+                f"messages {dict(old_kinds)} vs {dict(new_kinds)}; STATE messages: "
+                f"{len(other)} differences, {len(clock)} in clock-written entries "
+                f"({', '.join(CLOCK_KEYS)}) -> {'IDENTICAL' if ok else 'DIFFERENT'}"
+            )
+            for index in mismatched[:3]:
+                print(
+                    f"  record {index}: "
+                    + "; ".join(differences(old_records[index], new_records[index])[:5])
+                )
+            for line in other[:10]:
+                print(f"  state {line}")
+            for line in clock[:6]:
+                print(f"  (clock) state {line}")
+    return 0 if same else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--users", type=int, default=50_000)
@@ -869,8 +1071,21 @@ def main() -> int:
         metavar="PATH",
         help="with --profile: sample with this py-spy binary instead of cProfile",
     )
+    parser.add_argument(
+        "--old-commit",
+        default=None,
+        metavar="REV[,REV]",
+        help="also run tap-okta at these commits (temporary git worktrees), same simulator",
+    )
+    parser.add_argument(
+        "--identity",
+        action="store_true",
+        help="instead: compare the records and final STATE of --old-commit and this tap",
+    )
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
     args = parser.parse_args()
+    if args.identity:
+        return identity(args)
     if args.memory:
         return memory(args)
     if args.profile:

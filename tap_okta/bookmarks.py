@@ -15,6 +15,7 @@ after ``yield``), which also keeps a killed run's last STATE truthful.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import typing as t
 
 DELIVERED_KEY = "delivered"
@@ -35,8 +36,16 @@ def parse_timestamp(value: str) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.timezone.utc)
 
 
+# Okta's own form, as ``format_timestamp`` writes it (a year from 1000 on: strftime
+# writes earlier ones without leading zeros).
+_OKTA_FORM = re.compile(r"[1-9]\d{3}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z").fullmatch
+
+
 def normalize_timestamp(value: str) -> str:
     """Comparable text form: Okta's own format sorts chronologically as text."""
+    if _OKTA_FORM(value):
+        parse_timestamp(value)  # still refuses what is no date (month 13 ...)
+        return value  # already in the form format_timestamp would write
     return format_timestamp(parse_timestamp(value))
 
 

@@ -78,10 +78,12 @@ def json_body(
     *,
     parse_float: t.Callable[[str], t.Any] | None = None,
     json_content_type: bool = False,
+    decode: t.Callable[[bytes], t.Any] | None = None,
 ) -> t.Any:
     """A response's decoded JSON body: the one reader of API pages, error bodies
     and token answers. ``json_content_type``: refuse a body not labelled JSON
-    (a login or proxy page that happens to parse)."""
+    (a login or proxy page that happens to parse). ``decode``: the decoder of
+    API pages (faster than ``json.loads``, same values)."""
     if json_content_type:
         content_type = response.headers.get("Content-Type", "")
         if "json" not in content_type.lower():
@@ -90,6 +92,8 @@ def json_body(
                 "(a login page or proxy in between? org_url must be https://NAME.okta.com)"
             )
     try:
+        if decode is not None:
+            return decode(response.content or b"")
         return json.loads(response.content or b"", parse_float=parse_float)
     except ValueError:
         raise UnreadableBody(

@@ -85,8 +85,7 @@ class SystemLogReader(OktaStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         events = list(super().parse_response(response))
-        newest = max((str(e.get("published") or "") for e in events), default="")
-        self._pages[id(response)] = (len(events), newest)
+        self._pages[id(response)] = (len(events), _newest(events))
         next_url = response.links.get("next", {}).get("url")
         if next_url:
             self.last_next = org_relative(next_url)
@@ -95,6 +94,20 @@ class SystemLogReader(OktaStream):
     def caught_up(self, response: requests.Response) -> bool:
         """A short page, or events from after the read began: stop for now."""
         count, newest = self._pages.pop(id(response), (0, ""))
+        return self._caught_up(response, count, newest)
+
+    def _caught_up(self, response: requests.Response, count: int, newest: str) -> bool:
         if count < self.requested_limit(response):
             return True
         return bool(self.read_started and newest and parse_timestamp(newest) >= self.read_started)
+
+    def next_page_url(self, response: requests.Response) -> str | None:
+        # The paginator's stop rule, from the page itself (parse_response comes later).
+        events = self._bodies.get(id(response))
+        if not isinstance(events, list) or self._caught_up(response, len(events), _newest(events)):
+            return None
+        return super().next_page_url(response)
+
+
+def _newest(events: list[dict[str, t.Any]]) -> str:
+    return max((str(e.get("published") or "") for e in events), default="")

@@ -25,17 +25,48 @@ first.
 - Config validation errors (public API, but its order matters): ``Tap.__init__``
   sets ``config`` (env settings merged) before it validates it, and raises
   ``ConfigValidationError`` whose ``errors`` quote the offending values.
+- The next page's request: ``RESTStream._prepare_request(context=, page=)``
+  builds each page's request from ``page.current_value`` (the paginator's
+  token); ``prepare_request`` builds the one after a given token the same way,
+  so it can be sent early (``OktaStream.prefetch_pages``) and matched.
+- RECORD messages: ``Stream._generate_record_messages`` (called by
+  ``_write_record_message`` for every record) prunes deselected properties and
+  conforms types by walking every record against the schema, which is most of
+  the tap's CPU time per record. ``generate_record_messages`` is the same
+  method with two shortcuts that cannot change its output: no pruning when
+  nothing is deselected, and the SDK's own conformance only for a record that
+  it would change (``Conformance`` decides with one pass over the record,
+  using the SDK's own schema tests, precomputed per schema).
 """
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import math
 import sys
 import typing as t
+
+from singer_sdk.helpers._catalog import pop_deselected_record_properties
+from singer_sdk.helpers._typing import (
+    _is_exclusive_boolean_type,
+    conform_record_data_types,
+    is_object_type,
+    is_uniform_list,
+)
+from singer_sdk.helpers._util import utc_now
+from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.singerlib import RecordMessage
+from singer_sdk.singerlib.catalog import SelectionMask
 
 from tap_okta.bookmarks import normalize_timestamp
 
 if t.TYPE_CHECKING:
-    from singer_sdk.streams import Stream
+    from collections.abc import Callable, Generator
+
+    import requests
+    from singer_sdk.helpers.types import Context
+    from singer_sdk.streams import RESTStream, Stream
 
 BOOKMARK = "replication_key_value"
 PROGRESS = "progress_markers"
@@ -115,3 +146,176 @@ def unwinding(*expected: type[BaseException]) -> bool:
     """True while an exception of one of the ``expected`` types is being handled,
     as it is when ``Stream.sync`` logs its "An unhandled error" line."""
     return isinstance(sys.exc_info()[1], expected)
+
+
+# --- RECORD messages ---------------------------------------------------------------
+
+# Values the SDK's conformance (``_conform_primitive_property``) turns into something
+# else whatever the schema says; a JSON decoder never makes them, Python code might.
+_CONVERTED = (datetime.datetime, datetime.date, datetime.timedelta, datetime.time, bytes)
+_NUMBERS = (float, decimal.Decimal)
+
+# A check: True when the SDK's conformance would change the value.
+Check: t.TypeAlias = "Callable[[t.Any], bool]"
+
+
+def _primitive_check(exclusive_boolean: bool) -> Check:
+    """``_conform_primitive_property``: what it changes, for a schema like this one."""
+
+    def changes(value: t.Any) -> bool:
+        if value is None or value is True or value is False:
+            return False  # None stays None; a bool != 0 is itself
+        if isinstance(value, _NUMBERS):
+            return math.isnan(value) or math.isinf(value)  # -> None
+        if isinstance(value, _CONVERTED):
+            return True
+        return exclusive_boolean  # elem != 0
+
+    return changes
+
+
+class Conformance:
+    """Whether the SDK's type conformance (level RECURSIVE) would change a record.
+
+    Mirrors ``singer_sdk.helpers._typing._conform_record_data_types``: a property
+    not in an object's ``properties`` is dropped unless the object allows
+    ``additionalProperties``; a list under a uniform-list schema is conformed item
+    by item; a dict under an object schema with ``properties`` recursively; any
+    other value as a primitive (NaN and infinities become None, exclusive
+    booleans ``!= 0``, dates and bytes are converted, the rest is kept). The
+    schema tests are the SDK's own, evaluated once per schema node.
+    """
+
+    def __init__(self, schema: dict[str, t.Any]) -> None:
+        self.changes: Check = self._object(schema)
+
+    def _object(self, schema: dict[str, t.Any]) -> Check:
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            return lambda record: True  # the SDK would fail on it: let it say why
+        open_ = bool(schema.get("additionalProperties"))
+        checks = {name: self._property(sub) for name, sub in properties.items()}
+        # Per property, the value types the SDK keeps as they are whatever the value:
+        # most of every record, so most values need no call.
+        kept = {name: self._kept_types(sub) for name, sub in properties.items()}
+        get = kept.get
+
+        def changes(record: t.Any) -> bool:
+            for name, value in record.items():
+                types = get(name)
+                if types is None:
+                    if open_:
+                        continue
+                    return True  # dropped (and warned about) by the SDK
+                if type(value) in types:
+                    continue
+                if checks[name](value):
+                    return True
+            return False
+
+        return changes
+
+    @staticmethod
+    def _kept_types(schema: dict[str, t.Any]) -> frozenset[type]:
+        """None stays None and a bool stays itself (an exclusive boolean is ``!= 0``);
+        strings and integers stay unless the schema is an exclusive boolean; dicts
+        and lists unless the SDK would recurse into them."""
+        if _is_exclusive_boolean_type(schema):
+            return frozenset({type(None), bool})
+        kept = {type(None), bool, str, int}
+        if not (is_object_type(schema) and "properties" in schema):
+            kept.add(dict)
+        if not is_uniform_list(schema):
+            kept.add(list)
+        return frozenset(kept)
+
+    def _property(self, schema: dict[str, t.Any]) -> Check:
+        primitive = _primitive_check(_is_exclusive_boolean_type(schema))
+        uniform_list = bool(is_uniform_list(schema))
+        nested = self._object(schema) if is_object_type(schema) and "properties" in schema else None
+        item = self._item(schema["items"]) if uniform_list else None
+
+        def changes(value: t.Any) -> bool:
+            if item is not None and isinstance(value, list):
+                return any(item(element) for element in value)
+            if nested is not None and isinstance(value, dict):
+                return nested(value)
+            return primitive(value)
+
+        return changes
+
+    def _item(self, schema: dict[str, t.Any]) -> Check:
+        primitive = _primitive_check(_is_exclusive_boolean_type(schema))
+        nested = self._object(schema) if is_object_type(schema) else None
+
+        def changes(value: t.Any) -> bool:
+            if nested is not None and isinstance(value, dict):
+                return nested(value)
+            return primitive(value)
+
+        return changes
+
+
+class RecordPath:
+    """What ``generate_record_messages`` precomputes for one stream's schema and mask."""
+
+    def __init__(self, schema: dict[str, t.Any], mask: SelectionMask) -> None:
+        self.schema = schema
+        self.mask = mask
+        self.conformance = Conformance(schema)
+        # Every breadcrumb selected (missing ones default to their parent's): the
+        # SDK's pruning removes nothing.
+        self.fully_selected = all(mask.values())
+
+
+def record_path(stream: Stream) -> RecordPath:
+    """The stream's ``RecordPath``, rebuilt when its effective schema or mask changes."""
+    schema, mask = stream.effective_schema, stream.mask
+    path: RecordPath | None = vars(stream).get("_tap_okta_record_path")
+    if path is None or path.schema is not schema or path.mask is not mask:
+        path = RecordPath(schema, mask)
+        vars(stream)["_tap_okta_record_path"] = path
+    return path
+
+
+def generate_record_messages(
+    stream: Stream, record: dict[str, t.Any], level: TypeConformanceLevel
+) -> Generator[RecordMessage, None, None]:
+    """``Stream._generate_record_messages``, without the walks that change nothing."""
+    path = record_path(stream)
+    if not path.fully_selected:
+        pop_deselected_record_properties(record, stream.schema, path.mask)
+    if level is not TypeConformanceLevel.RECURSIVE or path.conformance.changes(record):
+        record = conform_record_data_types(
+            stream_name=stream.name,
+            record=record,
+            schema=path.schema,
+            level=level,
+            logger=stream.logger,
+        )
+    for stream_map in stream.stream_maps:
+        mapped_record = stream_map.transform(record)
+        if mapped_record is not None:
+            yield RecordMessage(
+                stream=stream_map.stream_alias,
+                record=mapped_record,
+                version=stream._stream_version,
+                time_extracted=utc_now(),
+            )
+
+
+# --- the next page's request ----------------------------------------------------------
+
+
+class _Page:
+    """What ``RESTStream._prepare_request`` reads of its paginator."""
+
+    def __init__(self, token: t.Any) -> None:
+        self.current_value = token
+
+
+def prepare_request(
+    stream: RESTStream[t.Any], context: Context | None, token: t.Any
+) -> requests.PreparedRequest:
+    """The request the SDK's paging loop sends for the page ``token`` names."""
+    return stream._prepare_request(context=context, page=t.cast("t.Any", _Page(token)))

@@ -17,6 +17,7 @@ from tap_okta import discovery, profile_schemas, sdk_compat, streams
 from tap_okta.changes import ChangeFeed, ChangeLogReader, SecurityChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
+from tap_okta.output import OktaMessageWriter
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import (
@@ -67,6 +68,8 @@ class TapOkta(Tap):
 
     name = "tap-okta"
     package_name = "tap-okta"
+    # msgspec instead of simplejson: the same messages, a fraction of the CPU.
+    message_writer_class = OktaMessageWriter
 
     # BATCH is left out on purpose: bookmarks advance as records are written to
     # stdout, which batch files would not honour.

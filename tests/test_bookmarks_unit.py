@@ -6,7 +6,13 @@ import logging
 
 import pytest
 
-from tap_okta.bookmarks import DELIVERED_KEY, Delivered, format_timestamp, parse_timestamp
+from tap_okta.bookmarks import (
+    DELIVERED_KEY,
+    Delivered,
+    format_timestamp,
+    normalize_timestamp,
+    parse_timestamp,
+)
 from tap_okta.redact import MASK, install_log_redaction, register_secret
 
 
@@ -52,3 +58,27 @@ def test_secrets_are_masked_in_any_log_record(caplog: pytest.LogCaptureFixture) 
             log.exception("failed")
     assert secret not in caplog.text
     assert MASK in caplog.text
+
+
+def test_normalize_takes_oktas_own_form_as_it_is_and_the_rest_through_a_parse() -> None:
+    import datetime as dt
+    import random
+
+    rng = random.Random(3)
+    start = dt.datetime(1000, 1, 1, tzinfo=dt.timezone.utc).timestamp()
+    end = dt.datetime(9999, 12, 31, tzinfo=dt.timezone.utc).timestamp()
+    for _ in range(5000):
+        moment = dt.datetime.fromtimestamp(rng.uniform(start, end), dt.timezone.utc)
+        for text in (
+            format_timestamp(moment),
+            moment.isoformat(),
+            moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        ):
+            assert normalize_timestamp(text) == format_timestamp(parse_timestamp(text))
+    for not_a_date in (
+        "2024-13-01T00:00:00.000Z",
+        "2024-02-30T00:00:00.000Z",
+        "2024-01-01T24:00:00.000Z",
+    ):
+        with pytest.raises(ValueError):  # noqa: PT011 (fromisoformat says it several ways)
+            normalize_timestamp(not_a_date)

@@ -6,12 +6,18 @@ does, and ``sdk_compat`` is the one place to adapt.
 
 from __future__ import annotations
 
+import copy
+import datetime as dt
+import decimal
 import inspect
+import json
 import logging
+import random
 import typing as t
 from typing import Any
 
 import pytest
+import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -22,6 +28,8 @@ from typing_extensions import override
 from tap_okta import sdk_compat
 from tap_okta.errors import OktaAPIError
 from tap_okta.tap import TapOkta
+from tests.conftest import API_KEY
+from tests.okta_sim import OktaSimulator
 
 CONFIG = {"org_url": "https://acme.okta.com", "api_key": "00pinned-sdk-behaviour-token"}
 
@@ -161,3 +169,242 @@ def test_the_sdk_logs_a_failing_streams_last_words_while_handling_its_exception(
     [line] = [r for r in caplog.records if "unhandled error" in r.getMessage()]
     assert line.levelno == logging.DEBUG
     assert not sdk_compat.unwinding(OktaAPIError)  # nothing is being handled now
+
+
+# --- RECORD messages: the SDK's own method and the tap's shortcut agree -------------
+
+
+def _typed(value: Any) -> Any:
+    """A value with its types spelled out (5 and 5.0, True and 1 differ; NaN == NaN)."""
+    if isinstance(value, dict):
+        return {key: _typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_typed(item) for item in value]
+    if isinstance(value, float | decimal.Decimal):
+        return (type(value).__name__, repr(value))
+    return (type(value).__name__, value)
+
+
+def _messages(messages: Any) -> list[tuple[Any, ...]]:
+    return [(m.stream, m.version, _typed(m.record)) for m in messages]
+
+
+def _okta_records(sim: OktaSimulator) -> dict[str, list[dict[str, Any]]]:
+    """What Okta answers for each stream, decoded as the tap decodes it."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"SSWS {API_KEY}"
+    since = (sim.org.clock.now() - dt.timedelta(days=89)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    paths = {
+        "users": "/api/v1/users?limit=200",
+        "groups": "/api/v1/groups?limit=200",
+        "apps": "/api/v1/apps?limit=200",
+        "logs": f"/api/v1/logs?limit=1000&since={since}",
+    }
+    found = {}
+    for name, path in paths.items():
+        response = session.get(sim.base_url + path, timeout=30)
+        response.raise_for_status()
+        found[name] = json.loads(response.content, parse_float=decimal.Decimal)
+    app = found["apps"][0]["id"]
+    for name, path in (("app_users", "users"), ("app_groups", "groups")):
+        response = session.get(f"{sim.base_url}/api/v1/apps/{app}/{path}", timeout=30)
+        found[name] = [dict(r, appId=app) for r in json.loads(response.content)]
+    found["group_members"] = [{"groupId": "00g1", "userId": u["id"]} for u in found["users"]]
+    return found
+
+
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    5,
+    5.0,
+    decimal.Decimal("5.0"),
+    decimal.Decimal("1E+999999"),  # a float's infinity to the SDK
+    float("nan"),
+    float("inf"),
+    "",
+    "yes",
+    "2024-01-31T12:00:00.000Z",
+    dt.datetime(2024, 1, 31, 12, tzinfo=dt.timezone.utc),
+    dt.date(2024, 1, 31),
+    b"\x00",
+    [],
+    [1, "a", None],
+    [{"x": 1}],
+    {},
+    {"nested": {"x": float("nan")}},
+]
+
+
+def _variants(record: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
+    """The record, and copies with one value replaced or one key added, at any depth."""
+    paths: list[tuple[Any, ...]] = []
+
+    def walk(value: Any, path: tuple[Any, ...]) -> None:
+        if isinstance(value, dict):
+            paths.append((*path, "unknownKey"))
+            for key, item in value.items():
+                paths.append((*path, key))
+                walk(item, (*path, key))
+        elif isinstance(value, list):
+            for index, item in enumerate(value[:2]):
+                paths.append((*path, index))
+                walk(item, (*path, index))
+
+    walk(record, ())
+    variants = [record]
+    for path in rng.sample(paths, min(len(paths), 40)):
+        variant = copy.deepcopy(record)
+        parent = variant
+        for step in path[:-1]:
+            parent = parent[step]
+        parent[path[-1]] = rng.choice(ODD_VALUES)
+        variants.append(variant)
+    return variants
+
+
+def _tap_with_profiles(sim: OktaSimulator) -> TapOkta:
+    tap = TapOkta(config={"org_url": sim.base_url, "api_key": API_KEY}, parse_env_config=False)
+    tap.discover_profile_attributes()  # typed profile columns, as a discovered catalog has
+    return tap
+
+
+def test_record_messages_match_the_sdks_own_method(sim: OktaSimulator) -> None:
+    tap = _tap_with_profiles(sim)
+    assert tap.streams["users"].schema["properties"]["profile"]["properties"]["isContractor"]
+    rng = random.Random(5)
+    checked = conformed = 0
+    for name, records in _okta_records(sim).items():
+        stream = tap.streams[name]
+        for record in records[:60]:
+            for variant in _variants(record, rng):
+                ours = _messages(stream._generate_record_messages(copy.deepcopy(variant)))
+                sdks = _messages(Stream._generate_record_messages(stream, copy.deepcopy(variant)))
+                assert ours == sdks, (name, variant)
+                checked += 1
+                conformed += sdk_compat.record_path(stream).conformance.changes(variant)
+    assert checked > 4000
+    assert 0 < conformed < checked  # both ways taken
+
+
+def test_record_messages_of_a_partly_selected_stream_match_the_sdks(sim: OktaSimulator) -> None:
+    tap = _tap_with_profiles(sim)
+    stream = tap.streams["users"]
+    stream.metadata[("properties", "credentials")].selected = False
+    stream.metadata[("properties", "profile", "properties", "email")].selected = False
+    stream._mask = None
+    assert not sdk_compat.record_path(stream).fully_selected
+    for record in _okta_records(sim)["users"][:50]:
+        ours = _messages(stream._generate_record_messages(copy.deepcopy(record)))
+        sdks = _messages(Stream._generate_record_messages(stream, copy.deepcopy(record)))
+        assert ours == sdks
+        assert "credentials" not in ours[0][2]
+        assert "email" not in ours[0][2]["profile"]
+
+
+def test_record_messages_follow_a_new_schema(tap: TapOkta) -> None:
+    stream = tap.streams["logs"]
+    first = sdk_compat.record_path(stream)
+    assert sdk_compat.record_path(stream) is first
+    sdk_compat.replace_schema(
+        stream, {"type": "object", "properties": {"uuid": {"type": "string"}}}
+    )
+    assert sdk_compat.record_path(stream) is not first
+    [message] = stream._generate_record_messages({"uuid": "u1", "published": "x"})
+    assert message.record == {"uuid": "u1"}
+
+
+def test_the_sdk_writes_records_through_generate_record_messages() -> None:
+    # The shortcut replaces this method; the SDK must still call it for every record.
+    source = inspect.getsource(Stream._write_record_message)
+    assert "self._generate_record_messages(record)" in source
+    source = inspect.getsource(Stream._generate_record_messages)
+    for step in ("pop_deselected_record_properties", "conform_record_data_types", "utc_now()"):
+        assert step in source
+
+
+# --- the next page, requested early -------------------------------------------------
+
+
+def test_the_sdk_prepares_each_page_from_the_paginators_current_value() -> None:
+    from singer_sdk.streams.rest import _HTTPStream
+
+    loop = inspect.getsource(_HTTPStream.request_records)
+    assert "self._prepare_request(context=context, page=paginator)" in loop
+    assert "decorated_request(prepared_request, context)" in loop
+    prepare = inspect.getsource(_HTTPStream._prepare_request)
+    assert "page.current_value" in prepare
+    assert prepare.count("page.") == 1  # nothing else of the paginator
+
+
+@pytest.mark.parametrize("name", ["users", "logs"])
+def test_each_next_page_is_requested_early_and_is_the_one_the_sdk_asks_for(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with OktaSimulator(users=950, events=3500, seed=11, api_key=API_KEY) as sim:
+        _read_with_prefetch_counted(sim, name, monkeypatch)
+
+
+def _read_with_prefetch_counted(
+    sim: OktaSimulator, name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tap_okta import client
+
+    tap = TapOkta(
+        config={"org_url": sim.base_url, "api_key": API_KEY, "rate_limit_share": 1.0},
+        parse_env_config=False,
+    )
+    stream = tap.streams[name]
+    started: list[Any] = []
+    taken: list[Any] = []
+    start, take = client.Prefetch.start, client.OktaStream._take_prefetch
+
+    def counting_start(request: Any, send: Any) -> Any:
+        started.append(client.request_key(request))
+        return start(request, send)
+
+    def counting_take(self: Any, request: Any) -> Any:
+        found = take(self, request)
+        if found is not None:
+            taken.append(found.finished_as())
+        return found
+
+    monkeypatch.setattr(client.Prefetch, "start", counting_start)
+    monkeypatch.setattr(client.OktaStream, "_take_prefetch", counting_take)
+    sim.clear_requests()
+    records = list(stream.request_records(None))
+    pages = [r for r in sim.requests if r.path.endswith(f"/{name}")]
+    assert len(records) >= 900
+    assert len(pages) >= 3
+    # Every page after the first was prefetched and taken; no request in vain.
+    assert taken == started
+    assert len(started) == len(pages) - 1
+    assert len(sim.requests) == len(pages)
+
+
+def test_a_prefetched_page_that_is_not_asked_for_is_dropped(tap: TapOkta) -> None:
+    import requests as requests_lib
+
+    from tap_okta import client
+
+    stream: Any = tap.streams["users"]
+    asked = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?limit=200").prepare()
+    other = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?after=x").prepare()
+    sent: list[str] = []
+    response = requests_lib.Response()
+
+    def send(request: Any) -> Any:
+        sent.append(request.url)
+        return response
+
+    stream._prefetch = client.Prefetch.start(other, send)
+    assert stream._take_prefetch(asked) is None
+    assert stream._prefetch is None
+    assert sent == [other.url]  # it finished, and was not used
+    stream._prefetch = client.Prefetch.start(asked, send)
+    found = stream._take_prefetch(asked)
+    assert found is not None
+    assert found.future.result() is response

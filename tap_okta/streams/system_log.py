@@ -39,6 +39,7 @@ class LogsStream(SystemLogReader):
     replication_key = "published"
     is_sorted = False
     schema = schemas.LOG_EVENT.to_dict()
+    prefetch_pages = True
 
     LATE_ARRIVAL = LATE_ARRIVAL
     CURSOR_KEY = "cursor"
