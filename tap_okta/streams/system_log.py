@@ -44,6 +44,11 @@ class LogsStream(SystemLogReader):
     LATE_ARRIVAL = LATE_ARRIVAL
     CURSOR_KEY = "cursor"
 
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        #: The saved-link form of the page whose events are being written.
+        self._page_link: str | None = None
+
     # -- where to start ---------------------------------------------------
 
     def since_for(self, context: Context | None) -> str:
@@ -102,7 +107,12 @@ class LogsStream(SystemLogReader):
     def _read(self, context: Context | None, state: dict[str, t.Any]) -> Iterable[dict[str, t.Any]]:
         delivered = Delivered(state)
         self.last_next = None
+        self._page_link = None
         for event in self.request_records(context):
+            # The SDK asks for a page only once every event of the one before is
+            # written: the page being written is a safe place to resume from.
+            if self._page_link and state.get(self.CURSOR_KEY) != self._page_link:
+                state[self.CURSOR_KEY] = self._page_link
             if (event["published"], event["uuid"]) in delivered:
                 continue
             yield event
@@ -116,7 +126,6 @@ class LogsStream(SystemLogReader):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        # A new page is requested only after every event of the previous one
-        # was written, so its URL is a safe place to resume from.
-        self.stream_state[self.CURSOR_KEY] = org_relative(response.request.url or "")
+        # Which page the events come from; ``_read`` saves it as the cursor.
+        self._page_link = org_relative(response.request.url or "")
         yield from super().parse_response(response)
