@@ -140,8 +140,9 @@ class TapOkta(Tap):
             title="OAuth scopes",
             description=(
                 "Service app method: scopes to request instead of the ones the selected "
-                "streams need (okta.users.read, okta.groups.read, okta.apps.read, "
-                "okta.logs.read). Every scope must be granted to the app."
+                "streams need (e.g. okta.users.read, okta.groups.read, okta.apps.read, "
+                "okta.logs.read; the security streams' are in the README). Every scope "
+                "must be granted to the app."
             ),
         ),
         th.Property(
