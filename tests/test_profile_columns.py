@@ -28,6 +28,7 @@ from tests.warehouse import (  # noqa: F401 (fixtures)
     install_plugins,
     postgres,
     postgres_database,
+    postgres_types,
 )
 
 FLATTENED = {"flattening_enabled": True, "flattening_max_depth": 1}
@@ -71,16 +72,6 @@ DUCKDB_USERS = {
 @pytest.fixture(scope="module")
 def installed() -> None:
     install_plugins()  # once per session, shared with the other Meltano tests
-
-
-def postgres_types(info: PostgresInfo, table: str) -> dict[str, str]:
-    with info.connect() as conn:
-        rows = conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s",
-            (SCHEMA, table),
-        ).fetchall()
-    return {str(name): str(kind) for name, kind in rows}
 
 
 def postgres_count(info: PostgresInfo, table: str, column: str) -> int:

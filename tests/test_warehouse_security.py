@@ -25,6 +25,7 @@ from tests.warehouse import (  # noqa: F401 (fixtures)
     install_plugins,
     postgres,
     postgres_database,
+    postgres_types,
 )
 
 # target-duckdb's deletes are covered by test_warehouse; one target keeps the suite short.
@@ -120,19 +121,9 @@ def test_the_security_tables_stay_equal_to_the_org(
         assert row["extra"] == stays, (table, row)
 
     if target == "target-postgres":
-        types = column_types(postgres_database, "policies") | column_types(
+        types = postgres_types(postgres_database, "policies") | postgres_types(
             postgres_database, "devices"
         )
         assert types["priority"] in {"bigint", "integer"}
         assert types["lastUpdated"].startswith("timestamp")
         assert types["system"] == "boolean"
-
-
-def column_types(info: PostgresInfo, table: str) -> dict[str, str]:
-    with info.connect() as conn:
-        rows = conn.execute(
-            "SELECT column_name, data_type FROM information_schema.columns"
-            " WHERE table_schema = %s AND table_name = %s",
-            (SCHEMA, table),
-        ).fetchall()
-    return {name: kind for name, kind in rows}

@@ -348,6 +348,17 @@ def postgres_all_keys(
     return _postgres_keys(info, schema, table, key_columns, live=False)
 
 
+def postgres_types(info: PostgresInfo, table: str, schema: str = SCHEMA) -> dict[str, str]:
+    """Each column of a table and its PostgreSQL type."""
+    with info.connect() as conn:
+        rows = conn.execute(
+            "SELECT column_name, data_type FROM information_schema.columns"
+            " WHERE table_schema = %s AND table_name = %s",
+            (schema, table),
+        ).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
 def postgres_columns(info: PostgresInfo, schema: str, table: str) -> list[str]:
     with info.connect() as conn:
         rows = conn.execute(
@@ -482,4 +493,5 @@ __all__ = [
     "postgres_columns",
     "postgres_database",
     "postgres_live_keys",
+    "postgres_types",
 ]

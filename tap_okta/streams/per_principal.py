@@ -38,7 +38,7 @@ from tap_okta.errors import OktaAPIError
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 from tap_okta.streams.directory import GroupListing
 from tap_okta.streams.roles import ROLES_ROLE, ROLES_SCOPE
-from tap_okta.streams.snapshot import KnownKeys, SecurityStream
+from tap_okta.streams.snapshot import KnownKeys, SecurityStream, listing
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -145,7 +145,7 @@ class GroupRolesStream(FanOutStream):
     change_events = (*GROUP_ROLE_EVENTS, GROUP_DELETED)
 
     def every_principal(self) -> Iterator[str]:
-        for group in GroupListing(tap=self.okta_tap, name=self.name).request_records(None):
+        for group in listing(self, GroupListing).request_records(None):
             yield str(group["id"])
 
 
@@ -198,7 +198,7 @@ class UserFactorsStream(FanOutStream):
         return row
 
     def every_principal(self) -> Iterator[str]:
-        for user in UserListing(tap=self.okta_tap, name=self.name).request_records(None):
+        for user in listing(self, UserListing).request_records(None):
             yield str(user["id"])
 
 

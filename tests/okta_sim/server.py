@@ -39,7 +39,7 @@ from .oauth import (
     handle_token_request,
     verify_dpop_proof,
 )
-from .org import Org, Principal
+from .org import ALL_FAMILIES, Org, Principal
 from .ratelimit import RateDecision, RateLimitConfig, RateLimiter, bucket_for, reset_header_value
 
 _Handler = Callable[..., Result]
@@ -89,25 +89,7 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/trustedOrigins$"), _sec.list_trusted_origins, "trustedOrigins"),
 ]
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
-SCOPES = {
-    family: f"okta.{family}.read"
-    for family in (
-        "users",
-        "groups",
-        "apps",
-        "logs",
-        "schemas",
-        "userTypes",
-        "roles",
-        "authenticators",
-        "devices",
-        "policies",
-        "networkZones",
-        "idps",
-        "authorizationServers",
-        "trustedOrigins",
-    )
-}
+SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
 TOKEN_PATH = "/oauth2/v1/token"
 
 _LB_HTML = {
