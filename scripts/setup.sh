@@ -21,7 +21,14 @@ for name in ("pyproject.toml", "uv.lock"):
     digest.update(open(name, "rb").read())
 print(digest.hexdigest()[:12])
 ')"
+# tap-okta's own modules as bytecode, as a first run writes them where
+# PYTHONDONTWRITEBYTECODE is unset (an editable install is never compiled);
+# stale files are ignored by Python. Each start then skips compiling them.
+compile_tap() {
+  .venv/bin/python -m compileall -q tap_okta >/dev/null
+}
 if [ -f "$stamp" ]; then
+  compile_tap
   exit 0
 fi
 
@@ -45,6 +52,10 @@ python_args=()
 if [ ! -x .venv/bin/python ]; then
   python_args=(--python "$("$PYTHON" -c 'import sys; print(sys.executable)')")
 fi
-"$uv" sync --frozen --group dev ${python_args[@]+"${python_args[@]}"} --quiet
+# --compile-bytecode: what pip does on install and uv does not by default;
+# without it every start of the tap compiles the SDK's modules again (about
+# 0.7 s of a 1.2 s start-up here, with PYTHONDONTWRITEBYTECODE set).
+"$uv" sync --frozen --group dev --compile-bytecode ${python_args[@]+"${python_args[@]}"} --quiet
+compile_tap
 rm -f .venv/.installed-* .venv/.synced-*
 touch "$stamp"
