@@ -10,6 +10,17 @@ wrote:
 - a message msgspec cannot encode (a string with a lone surrogate, which UTF-8
   cannot carry) goes out through the SDK's default writer, ASCII-escaped.
 
+Records are not written one system call each (the SDK's writer flushes after every
+message, and with ``PYTHONUNBUFFERED`` set stdout has no buffer at all): they gather
+in the writer, up to ``PENDING_BYTES``, and every other message (SCHEMA, STATE,
+ACTIVATE_VERSION) writes out what came before it. A STATE therefore never reaches
+the target ahead of the records it covers, and the records still pending are past
+the last STATE: a process killed outright loses only what a re-run from that STATE
+reads again. Every stream that wrote a record ends with a STATE (the SDK marks its
+state unwritten with each record and writes it once the stream is read), so a
+caller reading stdout as ``sync_all`` returns has every record; what a run stopped
+by an error leaves pending goes out at interpreter exit.
+
 Non-ASCII text is written as UTF-8 rather than ``\\u`` escapes: the same strings
 to any JSON reader. Values no JSON decoder makes (datetimes, dates, bytes) are written
 in msgspec's forms; the tap's records hold none (the SDK's conformance turns them
@@ -18,9 +29,15 @@ into strings where the schema names them).
 
 from __future__ import annotations
 
+import atexit
+import logging
+import os
+import sys
 import typing as t
+import weakref
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
+from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
@@ -28,10 +45,37 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
 
+# Some dozens of records: few system calls, and little held back from the target.
+PENDING_BYTES = 64 * 1024
+
+_writers: weakref.WeakSet[OktaMessageWriter] = weakref.WeakSet()
+
+
+@atexit.register
+def _flush_writers() -> None:
+    try:
+        for writer in list(_writers):
+            writer.flush()
+    except (OSError, ValueError) as exc:  # the target is gone, or stdout closed
+        # Records no STATE covers were not delivered: not a clean exit, and no
+        # traceback from an exit handler.
+        logging.getLogger("tap-okta").error(
+            "Could not write the last records to stdout (%s): did the target stop?",
+            type(exc).__name__,
+        )
+        logging.shutdown()
+        os._exit(1)
+
+
 class OktaMessageWriter(MsgSpecWriter):
     """msgspec's writer; the SDK's default one for what msgspec cannot encode."""
 
     _fallback = SimpleSingerWriter()
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._pending = bytearray()
+        _writers.add(self)
 
     @override
     def serialize_message(self, message: Message) -> bytearray:
@@ -43,3 +87,24 @@ class OktaMessageWriter(MsgSpecWriter):
             return serialize_jsonl(data)
         except UnicodeEncodeError:
             return bytearray(self._fallback.serialize_message(message) + "\n", "utf-8")
+
+    @override
+    def write_message(self, message: Message) -> None:
+        self._pending += self.format_message(message)
+        if len(self._pending) >= PENDING_BYTES or not isinstance(message, RecordMessage):
+            self.flush()
+
+    def flush(self) -> None:
+        """Write out the pending messages, all of them."""
+        if not self._pending:
+            return
+        out = sys.stdout.buffer
+        view = memoryview(self._pending)
+        try:
+            while view:
+                # An unbuffered stdout is a raw file: one write may take only part.
+                view = view[out.write(view) or 0 :]
+        finally:
+            view.release()
+            self._pending.clear()  # written, or lost with a closed stdout: never twice
+        sys.stdout.flush()

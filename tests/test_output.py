@@ -1,0 +1,123 @@
+"""The message writer holds records back and writes them in chunks, never out of order.
+
+``tap_okta.output.OktaMessageWriter`` gathers RECORD messages and writes them when
+``PENDING_BYTES`` are pending or any other message comes (a STATE must never reach
+the target ahead of the records it covers); the SDK ends every stream that wrote a
+record with a STATE, which writes out the rest.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+from contextlib import redirect_stdout
+from typing import Any
+
+import pytest
+from singer_sdk.singerlib import RecordMessage, StateMessage
+
+from tap_okta import output
+from tap_okta.output import OktaMessageWriter
+from tap_okta.tap import TapOkta
+from tests.conftest import API_KEY
+from tests.harness import catalog_selecting
+from tests.okta_sim import OktaSimulator
+
+
+class _ShortWrites(io.RawIOBase):
+    """A raw stdout (PYTHONUNBUFFERED) that takes at most a few bytes per write."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+        self.data = bytearray()
+        self.calls = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, chunk: Any) -> int:
+        self.calls += 1
+        taken = bytes(chunk[: self.most])
+        self.data += taken
+        return len(taken)
+
+
+def _stdout(raw: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdout", types.SimpleNamespace(buffer=raw, flush=lambda: None))
+
+
+def _record(n: int) -> RecordMessage:
+    return RecordMessage(stream="users", record={"id": f"00u{n}", "n": n})
+
+
+def _lines(data: bytes) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in data.decode().splitlines()]
+
+
+def test_records_wait_for_the_next_state_which_follows_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = _ShortWrites(most=1 << 20)
+    _stdout(raw, monkeypatch)
+    writer = OktaMessageWriter()
+    for n in range(3):
+        writer.write_message(_record(n))
+    assert raw.data == b""
+    writer.write_message(StateMessage(value={"bookmarks": {"users": {"n": 2}}}))
+    lines = _lines(bytes(raw.data))
+    assert [line["type"] for line in lines] == ["RECORD"] * 3 + ["STATE"]
+    assert [line["record"]["n"] for line in lines[:3]] == [0, 1, 2]
+    assert raw.calls == 1
+
+
+def test_a_full_chunk_is_written_without_waiting(monkeypatch: pytest.MonkeyPatch) -> None:
+    raw = _ShortWrites(most=1 << 20)
+    _stdout(raw, monkeypatch)
+    writer = OktaMessageWriter()
+    n = 0
+    while not raw.data:
+        writer.write_message(_record(n))
+        n += 1
+    assert len(raw.data) >= output.PENDING_BYTES
+    assert [line["record"]["n"] for line in _lines(bytes(raw.data))] == list(range(n))
+    writer.flush()
+    writer.flush()
+    assert len(_lines(bytes(raw.data))) == n  # nothing was left pending: no second copy
+
+
+def test_a_raw_stdout_taking_part_of_a_write_gets_every_byte(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    raw = _ShortWrites(most=7)
+    _stdout(raw, monkeypatch)
+    writer = OktaMessageWriter()
+    for n in range(50):
+        writer.write_message(_record(n))
+    writer.flush()
+    assert [line["record"]["n"] for line in _lines(bytes(raw.data))] == list(range(50))
+    assert raw.calls > 50
+
+
+def test_an_in_process_sync_has_every_record_when_sync_all_returns(sim: OktaSimulator) -> None:
+    # The SDK's test runner reads stdout as soon as sync_all returns: the STATE the
+    # SDK writes as each stream ends, not interpreter exit, writes the last records.
+    tap = TapOkta(
+        config={"org_url": sim.base_url, "api_key": API_KEY},
+        catalog=catalog_selecting(("users", "apps")),
+        parse_env_config=False,
+    )
+    captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(captured):
+        tap.sync_all()
+        assert isinstance(tap.message_writer, OktaMessageWriter)
+        assert not tap.message_writer._pending
+    captured.seek(0)
+    records: dict[str, set[str]] = {"users": set(), "apps": set()}
+    for line in captured.read().splitlines():
+        message = json.loads(line)
+        if message["type"] == "RECORD":
+            records[message["stream"]].add(message["record"]["id"])
+    assert records["users"] == set(sim.org.users)
+    assert records["apps"] == set(sim.org.apps)
