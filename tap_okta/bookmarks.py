@@ -64,6 +64,13 @@ class Delivered:
         self._entries: list[str] = entries
         self._index = set(entries)
         self._cap = cap
+        # Whether the entries are in the order a prune leaves them: then a prune
+        # within the cap at or below the first one changes nothing (a sorted read
+        # prunes at every new timestamp).
+        self._in_order = entries == sorted(self._index)
+        # A record is looked up, then added: its timestamp is normalized once.
+        self._raw = ""
+        self._normalized = ""
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -71,13 +78,17 @@ class Delivered:
     def __contains__(self, item: tuple[str, str]) -> bool:
         return self._entry(*item) in self._index
 
-    @staticmethod
-    def _entry(timestamp: str, key: str) -> str:
-        return f"{normalize_timestamp(timestamp)} {key}"
+    def _entry(self, timestamp: str, key: str) -> str:
+        if timestamp != self._raw:
+            self._normalized = normalize_timestamp(timestamp)
+            self._raw = timestamp
+        return f"{self._normalized} {key}"
 
     def add(self, timestamp: str, key: str) -> None:
         entry = self._entry(timestamp, key)
         if entry not in self._index:
+            if self._entries and entry < self._entries[-1]:
+                self._in_order = False
             self._entries.append(entry)
             self._index.add(entry)
         if len(self._entries) > 2 * self._cap:
@@ -85,10 +96,19 @@ class Delivered:
 
     def prune(self, floor: str | None) -> None:
         """Drop entries older than ``floor`` (the next lower bound) and past the cap."""
-        keep = sorted(self._index)
         if floor is not None:
             floor = normalize_timestamp(floor)
+            entries = self._entries
+            if (
+                self._in_order
+                and len(entries) <= self._cap
+                and (not entries or floor <= entries[0].split(" ", 1)[0])
+            ):
+                return
+        keep = sorted(self._index)
+        if floor is not None:
             keep = [entry for entry in keep if entry.split(" ", 1)[0] >= floor]
         keep = keep[-self._cap :]
         self._entries[:] = keep
         self._index = set(keep)
+        self._in_order = True
