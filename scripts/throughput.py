@@ -37,6 +37,11 @@ records (users with a ``start_date`` in the future), beside the same for Airbyte
 (``spec``, and a read from a future ``start_date``) and the floors (``python -c
 'import requests'``, the bare loop reading 0 users).
 
+Every tap's ``tap_okta`` is compiled to bytecode first (what a first run leaves where
+``PYTHONDONTWRITEBYTECODE`` is unset, and pip leaves on install); the header says
+whether the SDK has bytecode (``scripts/setup.sh`` installs it so, as pip installs the
+Airbyte connector).
+
 ``--memory`` runs tap-okta alone on the logs stream of orgs of N events each.
 ``--profile`` runs tap-okta once under cProfile (or sampled by py-spy, ``--py-spy``,
 waiting on the socket included) and prints the top functions.
@@ -47,6 +52,7 @@ This is a measurement, not a test: nothing here fails on a slow machine.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -686,6 +692,23 @@ def old_commits(args: argparse.Namespace, stack: ExitStack) -> dict[str, Path]:
     return roots
 
 
+def compiled(roots: Iterable[Path]) -> str:
+    """Each tap's own modules compiled to bytecode, as a first run (or pip) leaves them;
+    and whether the SDK has bytecode: without it every start compiles it again."""
+    for root in roots:
+        compileall.compile_dir(str(root / "tap_okta"), quiet=1)
+    import singer_sdk
+
+    sdk = Path(singer_sdk.__file__).parent
+    has_pyc = any((sdk / "__pycache__").glob("*.pyc"))
+    return (
+        "Bytecode: tap_okta compiled; the SDK's installed with it"
+        if has_pyc
+        else "Bytecode: tap_okta compiled; the SDK has NONE (run scripts/setup.sh, which "
+        "installs with --compile-bytecode): each start-up includes compiling it"
+    )
+
+
 def throughput(args: argparse.Namespace) -> int:
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
     with (
@@ -707,7 +730,7 @@ def throughput(args: argparse.Namespace) -> int:
             f"{visible} within the 90-day retention. Simulator: {sim.base_url} (TLS), "
             f"rate limits in 1-second windows {sim.rate_limits.limits}; tap-okta "
             f"rate_limit_share 1.0. Python {sys.version.split()[0]}; "
-            f"{os.cpu_count()} CPUs."
+            f"{os.cpu_count()} CPUs. {compiled([ROOT, *old_roots.values()])}."
         )
         if airbyte is not None:
             print(
