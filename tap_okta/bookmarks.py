@@ -14,6 +14,7 @@ after ``yield``), which also keeps a killed run's last STATE truthful.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import re
 import typing as t
@@ -64,8 +65,8 @@ class Delivered:
         self._entries: list[str] = entries
         self._index = set(entries)
         self._cap = cap
-        # Whether the entries are in the order a prune leaves them: then a prune
-        # within the cap at or below the first one changes nothing (a sorted read
+        # Whether the entries are in the order a prune leaves them (sorted, no
+        # repeats): then a prune drops a prefix, without sorting (a sorted read
         # prunes at every new timestamp).
         self._in_order = entries == sorted(self._index)
         # A record is looked up, then added: its timestamp is normalized once.
@@ -78,11 +79,14 @@ class Delivered:
     def __contains__(self, item: tuple[str, str]) -> bool:
         return self._entry(*item) in self._index
 
-    def _entry(self, timestamp: str, key: str) -> str:
+    def _normalize(self, timestamp: str) -> str:
         if timestamp != self._raw:
             self._normalized = normalize_timestamp(timestamp)
             self._raw = timestamp
-        return f"{self._normalized} {key}"
+        return self._normalized
+
+    def _entry(self, timestamp: str, key: str) -> str:
+        return f"{self._normalize(timestamp)} {key}"
 
     def add(self, timestamp: str, key: str) -> None:
         entry = self._entry(timestamp, key)
@@ -97,18 +101,20 @@ class Delivered:
     def prune(self, floor: str | None) -> None:
         """Drop entries older than ``floor`` (the next lower bound) and past the cap."""
         if floor is not None:
-            floor = normalize_timestamp(floor)
-            entries = self._entries
-            if (
-                self._in_order
-                and len(entries) <= self._cap
-                and (not entries or floor <= entries[0].split(" ", 1)[0])
-            ):
-                return
+            floor = self._normalize(floor)
+        entries = self._entries
+        if self._in_order:
+            # Sorted already (the timestamps have one width): what goes is a prefix.
+            start = 0 if floor is None else bisect.bisect_left(entries, floor)
+            start = max(start, len(entries) - self._cap)
+            if start > 0:
+                self._index.difference_update(entries[:start])
+                del entries[:start]
+            return
         keep = sorted(self._index)
         if floor is not None:
             keep = [entry for entry in keep if entry.split(" ", 1)[0] >= floor]
         keep = keep[-self._cap :]
-        self._entries[:] = keep
+        entries[:] = keep
         self._index = set(keep)
         self._in_order = True
