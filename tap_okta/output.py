@@ -41,6 +41,8 @@ from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
+from tap_okta.errors import OktaTapError
+
 if t.TYPE_CHECKING:
     from singer_sdk.singerlib.encoding.simple import Message
 
@@ -51,20 +53,39 @@ PENDING_BYTES = 64 * 1024
 _writers: weakref.WeakSet[OktaMessageWriter] = weakref.WeakSet()
 
 
+STDOUT_CLOSED = (
+    "The Singer output (stdout) was closed before the run ended: the target stopped "
+    "reading, and its own log says why. Re-run from the last state once it is fixed."
+)
+
+
+class OutputClosedError(OktaTapError):
+    """Nobody reads the tap's stdout any more (the target exited)."""
+
+
 @atexit.register
 def _flush_writers() -> None:
     try:
         for writer in list(_writers):
             writer.flush()
-    except (OSError, ValueError) as exc:  # the target is gone, or stdout closed
+    except (OktaTapError, OSError, ValueError) as exc:  # stdout gone, or closed
         # Records no STATE covers were not delivered: not a clean exit, and no
         # traceback from an exit handler.
-        logging.getLogger("tap-okta").error(
-            "Could not write the last records to stdout (%s): did the target stop?",
-            type(exc).__name__,
-        )
+        message = exc.message if isinstance(exc, OktaTapError) else STDOUT_CLOSED
+        logging.getLogger("tap-okta").error("%s", message)
         logging.shutdown()
         os._exit(1)
+
+
+def _stdout_to_devnull() -> None:
+    # Python flushes stdout again at exit: into a closed pipe, that would print a
+    # traceback after the one line that says what happened.
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass  # not a real file (a test's buffer): nothing flushes it at exit
 
 
 class OktaMessageWriter(MsgSpecWriter):
@@ -104,7 +125,10 @@ class OktaMessageWriter(MsgSpecWriter):
             while view:
                 # An unbuffered stdout is a raw file: one write may take only part.
                 view = view[out.write(view) or 0 :]
+            sys.stdout.flush()
+        except BrokenPipeError as exc:
+            _stdout_to_devnull()
+            raise OutputClosedError(STDOUT_CLOSED) from exc
         finally:
             view.release()
             self._pending.clear()  # written, or lost with a closed stdout: never twice
-        sys.stdout.flush()

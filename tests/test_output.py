@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import sys
 import types
 from contextlib import redirect_stdout
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,7 +24,7 @@ from tap_okta import output
 from tap_okta.output import OktaMessageWriter
 from tap_okta.tap import TapOkta
 from tests.conftest import API_KEY
-from tests.harness import catalog_selecting
+from tests.harness import ROOT, TAP, catalog_selecting
 from tests.okta_sim import OktaSimulator
 
 
@@ -121,3 +123,23 @@ def test_an_in_process_sync_has_every_record_when_sync_all_returns(sim: OktaSimu
             records[message["stream"]].add(message["record"]["id"])
     assert records["users"] == set(sim.org.users)
     assert records["apps"] == set(sim.org.apps)
+
+
+def test_a_target_that_stops_reading_ends_the_run_with_one_line(
+    sim: OktaSimulator, tmp_path: Path
+) -> None:
+    (tmp_path / "config.json").write_text(json.dumps({"org_url": sim.base_url, "api_key": API_KEY}))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(("users",))))
+    command = [*TAP, "--config", str(tmp_path / "config.json")]
+    command += ["--catalog", str(tmp_path / "catalog.json")]
+    with (tmp_path / "stderr.log").open("w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
+        assert process.stdout is not None
+        assert process.stdout.read(1000)  # the target reads a little, then exits
+        process.stdout.close()
+        returncode = process.wait(timeout=120)
+    log = (tmp_path / "stderr.log").read_text()
+    assert returncode == 1
+    assert "Traceback" not in log
+    assert "Exception ignored" not in log
+    assert log.strip().splitlines()[-1].endswith(output.STDOUT_CLOSED)
