@@ -25,6 +25,12 @@ Non-ASCII text is written as UTF-8 rather than ``\\u`` escapes: the same strings
 to any JSON reader. Values no JSON decoder makes (datetimes, dates, bytes) are written
 in msgspec's forms; the tap's records hold none (the SDK's conformance turns them
 into strings where the schema names them).
+
+On SIGTERM or SIGINT the SDK writes a last STATE from the signal handler, which
+Python runs in the main thread wherever it was, also in the middle of a write to
+stdout: that STATE would cut a line in two, or fail to join the pending bytes and
+be lost. ``when_idle`` runs such an action at once, or right after the write under
+way.
 """
 
 from __future__ import annotations
@@ -96,7 +102,16 @@ class OktaMessageWriter(MsgSpecWriter):
     def __init__(self) -> None:
         super().__init__()
         self._pending = bytearray()
+        self._writing = False
+        self._after_write: t.Callable[[], None] | None = None
         _writers.add(self)
+
+    def when_idle(self, action: t.Callable[[], None]) -> None:
+        """Run ``action`` now, or, from a signal handler that interrupted a write, after it."""
+        if self._writing:
+            self._after_write = action
+        else:
+            action()
 
     @override
     def serialize_message(self, message: Message) -> bytearray:
@@ -120,6 +135,7 @@ class OktaMessageWriter(MsgSpecWriter):
         if not self._pending:
             return
         out = sys.stdout.buffer
+        self._writing = True
         view = memoryview(self._pending)
         try:
             while view:
@@ -132,3 +148,7 @@ class OktaMessageWriter(MsgSpecWriter):
         finally:
             view.release()
             self._pending.clear()  # written, or lost with a closed stdout: never twice
+            self._writing = False
+        action, self._after_write = self._after_write, None
+        if action is not None:
+            action()

@@ -37,6 +37,10 @@ first.
   nothing is deselected, and the SDK's own conformance only for a record that
   it would change (``Conformance`` decides with one pass over the record,
   using the SDK's own schema tests, precomputed per schema).
+- SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
+  main thread); the tap's handler writes the current state, then exits 0.
+  ``TapOkta`` overrides it only to wait for a write to stdout under way
+  (``OktaMessageWriter.when_idle``).
 """
 
 from __future__ import annotations

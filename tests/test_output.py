@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import io
 import json
+import signal
 import subprocess
 import sys
 import types
+from collections.abc import Iterator
 from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
@@ -143,3 +145,54 @@ def test_a_target_that_stops_reading_ends_the_run_with_one_line(
     assert "Traceback" not in log
     assert "Exception ignored" not in log
     assert log.strip().splitlines()[-1].endswith(output.STDOUT_CLOSED)
+
+
+@pytest.fixture
+def own_signal_handlers() -> Iterator[None]:
+    # A tap made in the test process installs its handlers for SIGTERM and SIGINT.
+    saved = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
+class _SigtermMidWrite(_ShortWrites):
+    """A stdout the process gets SIGTERM from while a chunk is part-way out."""
+
+    def write(self, chunk: Any) -> int:
+        taken = super().write(chunk)
+        if self.calls == 2:
+            signal.raise_signal(signal.SIGTERM)  # its Python handler runs here
+        return taken
+
+
+def _write_records_until_exit(writer: OktaMessageWriter) -> tuple[int, SystemExit]:
+    """The number of the record being written when the process exited."""
+    n = 0
+    try:
+        while n < 100_000:
+            writer.write_message(_record(n))
+            n += 1
+    except SystemExit as exc:
+        return n, exc
+    raise AssertionError("no exit")
+
+
+@pytest.mark.usefixtures("own_signal_handlers")
+def test_sigterm_during_a_write_writes_its_state_after_the_whole_chunk(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    tap = TapOkta(
+        config={"org_url": "https://acme.okta.com", "api_key": API_KEY}, parse_env_config=False
+    )
+    assert signal.getsignal(signal.SIGTERM) == tap._handle_termination
+    raw = _SigtermMidWrite(most=1000)
+    _stdout(raw, monkeypatch)
+    writer = tap.message_writer
+    assert isinstance(writer, OktaMessageWriter)
+    tap.state["bookmarks"] = {"users": {"replication_key_value": "2026-12-01T00:00:00.000Z"}}
+    n, exited = _write_records_until_exit(writer)
+    assert exited.code == 0
+    lines = _lines(bytes(raw.data))  # every line whole
+    assert [line["record"]["n"] for line in lines[:-1]] == list(range(n + 1))
+    assert lines[-1] == {"type": "STATE", "value": tap.state}

@@ -13,6 +13,7 @@ import inspect
 import json
 import logging
 import random
+import signal
 import typing as t
 from typing import Any
 
@@ -22,6 +23,7 @@ from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
 from singer_sdk.helpers import _state
+from singer_sdk.singerlib import StateMessage
 from singer_sdk.streams import Stream
 from typing_extensions import override
 
@@ -408,3 +410,25 @@ def test_a_prefetched_page_that_is_not_asked_for_is_dropped(tap: TapOkta) -> Non
     found = stream._take_prefetch(asked)
     assert found is not None
     assert found.future.result() is response
+
+
+def test_the_sdk_handles_sigterm_and_sigint_by_writing_its_state_and_exiting_0(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    saved = {number: signal.getsignal(number) for number in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        tap = TapOkta(config=CONFIG, parse_env_config=False)
+        assert signal.getsignal(signal.SIGTERM) == tap._handle_termination
+        assert signal.getsignal(signal.SIGINT) == tap._handle_termination
+    finally:
+        for number, handler in saved.items():
+            signal.signal(number, handler)
+    written: list[Any] = []
+    monkeypatch.setattr(tap.message_writer, "write_message", written.append)
+    tap.state["bookmarks"] = {"users": {"replication_key_value": "2026-12-01T00:00:00.000Z"}}
+    with pytest.raises(SystemExit) as exited:
+        Tap._handle_termination(tap, signal.SIGTERM, None)
+    assert exited.value.code == 0
+    assert len(written) == 1
+    assert isinstance(written[0], StateMessage)
+    assert written[0].value == tap.state
