@@ -30,7 +30,8 @@ On SIGTERM or SIGINT the SDK writes a last STATE from the signal handler, which
 Python runs in the main thread wherever it was, also in the middle of a write to
 stdout: that STATE would cut a line in two, or fail to join the pending bytes and
 be lost. ``when_idle`` runs such an action at once, or right after the write under
-way.
+way. A write that does not end is a target that reads nothing: a second signal then
+stops the run at once, without a last STATE (it could not be delivered either).
 """
 
 from __future__ import annotations
@@ -65,8 +66,18 @@ STDOUT_CLOSED = (
 )
 
 
+STOPPED_WHILE_BLOCKED = (
+    "Stopped by a second signal while the target was not reading the Singer output "
+    "(stdout), so no last STATE was written. Re-run from the last state the target saved."
+)
+
+
 class OutputClosedError(OktaTapError):
     """Nobody reads the tap's stdout any more (the target exited)."""
+
+
+class StoppedWhileBlockedError(OktaTapError):
+    """Told to stop twice while a write to stdout had not ended."""
 
 
 @atexit.register
@@ -107,11 +118,18 @@ class OktaMessageWriter(MsgSpecWriter):
         _writers.add(self)
 
     def when_idle(self, action: t.Callable[[], None]) -> None:
-        """Run ``action`` now, or, from a signal handler that interrupted a write, after it."""
-        if self._writing:
+        """Run ``action`` now, or, from a signal handler that interrupted a write, after it.
+
+        A second one during the same write stops the run: that write is not ending.
+        """
+        if not self._writing:
+            action()
+        elif self._after_write is None:
             self._after_write = action
         else:
-            action()
+            self._after_write = None
+            _stdout_to_devnull()  # what follows (an error's STATE, the exit flush) must not block
+            raise StoppedWhileBlockedError(STOPPED_WHILE_BLOCKED)
 
     @override
     def serialize_message(self, message: Message) -> bytearray:

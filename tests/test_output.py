@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import sys
+import time
 import types
 from collections.abc import Iterator
 from contextlib import redirect_stdout
@@ -196,3 +197,68 @@ def test_sigterm_during_a_write_writes_its_state_after_the_whole_chunk(
     lines = _lines(bytes(raw.data))  # every line whole
     assert [line["record"]["n"] for line in lines[:-1]] == list(range(n + 1))
     assert lines[-1] == {"type": "STATE", "value": tap.state}
+
+
+@pytest.fixture
+def blocked_tap(sim: OktaSimulator, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    process = _blocked_tap(sim, tmp_path)
+    yield process
+    if process.poll() is None:  # a failed test leaves no tap behind
+        process.kill()
+        process.wait()
+
+
+def _blocked_tap(sim: OktaSimulator, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """A users sync into a pipe nobody reads yet: it stops in a write once the pipe is full."""
+    (tmp_path / "config.json").write_text(json.dumps({"org_url": sim.base_url, "api_key": API_KEY}))
+    (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(("users",))))
+    command = [*TAP, "--config", str(tmp_path / "config.json")]
+    command += ["--catalog", str(tmp_path / "catalog.json")]
+    with (tmp_path / "stderr.log").open("w") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
+    seen, still_since = -1, time.monotonic()
+    while time.monotonic() - still_since < 1.5:  # no new page asked for: the writes wait
+        pages = sum(r.path == "/api/v1/users" for r in sim.requests)
+        if pages != seen or pages == 0:
+            seen, still_since = pages, time.monotonic()
+        assert process.poll() is None
+        time.sleep(0.1)
+    assert seen < 5  # of the 300-user org's 2 pages of 200 and the last, empty one
+    return process
+
+
+def test_sigterm_while_the_target_is_slow_waits_for_the_write_then_writes_its_state(
+    sim: OktaSimulator, tmp_path: Path, blocked_tap: subprocess.Popen[bytes]
+) -> None:
+    process = blocked_tap
+    assert process.stdout is not None
+    process.send_signal(signal.SIGTERM)
+    time.sleep(1.0)
+    assert process.poll() is None  # the write under way is not cut short
+    lines = process.stdout.read().decode().splitlines()  # the target reads again
+    assert process.wait(timeout=60) == 0
+    messages = [json.loads(line) for line in lines]  # every line whole
+    assert messages[-1]["type"] == "STATE"
+    records = [m["record"]["id"] for m in messages if m["type"] == "RECORD"]
+    assert 0 < len(records) < len(sim.org.users)
+    assert len(set(records)) == len(records)
+    log = (tmp_path / "stderr.log").read_text()
+    assert "Gracefully shutting down" in log
+    assert "Traceback" not in log
+
+
+def test_a_second_sigterm_stops_a_run_whose_target_reads_nothing(
+    sim: OktaSimulator, tmp_path: Path, blocked_tap: subprocess.Popen[bytes]
+) -> None:
+    process = blocked_tap
+    assert process.stdout is not None
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    process.send_signal(signal.SIGTERM)
+    returncode = process.wait(timeout=60)
+    process.stdout.close()
+    log = (tmp_path / "stderr.log").read_text()
+    assert returncode == 1
+    assert "Traceback" not in log
+    assert "Exception ignored" not in log
+    assert log.strip().splitlines()[-1].endswith(output.STOPPED_WHILE_BLOCKED)
