@@ -128,24 +128,32 @@ def test_an_in_process_sync_has_every_record_when_sync_all_returns(sim: OktaSimu
     assert records["apps"] == set(sim.org.apps)
 
 
-def test_a_target_that_stops_reading_ends_the_run_with_one_line(
-    sim: OktaSimulator, tmp_path: Path
-) -> None:
+def _users_sync(sim: OktaSimulator, tmp_path: Path) -> subprocess.Popen[bytes]:
+    """``tap-okta`` syncing users into a pipe; its log goes to ``stderr.log``."""
     (tmp_path / "config.json").write_text(json.dumps({"org_url": sim.base_url, "api_key": API_KEY}))
     (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(("users",))))
     command = [*TAP, "--config", str(tmp_path / "config.json")]
     command += ["--catalog", str(tmp_path / "catalog.json")]
     with (tmp_path / "stderr.log").open("w") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
-        assert process.stdout is not None
-        assert process.stdout.read(1000)  # the target reads a little, then exits
-        process.stdout.close()
-        returncode = process.wait(timeout=120)
+        return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
+
+
+def _assert_ends_with_one_line(tmp_path: Path, returncode: int, message: str) -> None:
     log = (tmp_path / "stderr.log").read_text()
     assert returncode == 1
     assert "Traceback" not in log
     assert "Exception ignored" not in log
-    assert log.strip().splitlines()[-1].endswith(output.STDOUT_CLOSED)
+    assert log.strip().splitlines()[-1].endswith(message)
+
+
+def test_a_target_that_stops_reading_ends_the_run_with_one_line(
+    sim: OktaSimulator, tmp_path: Path
+) -> None:
+    process = _users_sync(sim, tmp_path)
+    assert process.stdout is not None
+    assert process.stdout.read(1000)  # the target reads a little, then exits
+    process.stdout.close()
+    _assert_ends_with_one_line(tmp_path, process.wait(timeout=120), output.STDOUT_CLOSED)
 
 
 @pytest.fixture
@@ -210,12 +218,7 @@ def blocked_tap(sim: OktaSimulator, tmp_path: Path) -> Iterator[subprocess.Popen
 
 def _blocked_tap(sim: OktaSimulator, tmp_path: Path) -> subprocess.Popen[bytes]:
     """A users sync into a pipe nobody reads yet: it stops in a write once the pipe is full."""
-    (tmp_path / "config.json").write_text(json.dumps({"org_url": sim.base_url, "api_key": API_KEY}))
-    (tmp_path / "catalog.json").write_text(json.dumps(catalog_selecting(("users",))))
-    command = [*TAP, "--config", str(tmp_path / "config.json")]
-    command += ["--catalog", str(tmp_path / "catalog.json")]
-    with (tmp_path / "stderr.log").open("w") as stderr:
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, cwd=ROOT)
+    process = _users_sync(sim, tmp_path)
     seen, still_since = -1, time.monotonic()
     while time.monotonic() - still_since < 1.5:  # no new page asked for: the writes wait
         pages = sum(r.path == "/api/v1/users" for r in sim.requests)
@@ -257,8 +260,4 @@ def test_a_second_sigterm_stops_a_run_whose_target_reads_nothing(
     process.send_signal(signal.SIGTERM)
     returncode = process.wait(timeout=60)
     process.stdout.close()
-    log = (tmp_path / "stderr.log").read_text()
-    assert returncode == 1
-    assert "Traceback" not in log
-    assert "Exception ignored" not in log
-    assert log.strip().splitlines()[-1].endswith(output.STOPPED_WHILE_BLOCKED)
+    _assert_ends_with_one_line(tmp_path, returncode, output.STOPPED_WHILE_BLOCKED)
