@@ -208,16 +208,8 @@ def test_sigterm_during_a_write_writes_its_state_after_the_whole_chunk(
 
 
 @pytest.fixture
-def blocked_tap(sim: OktaSimulator, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
-    process = _blocked_tap(sim, tmp_path)
-    yield process
-    if process.poll() is None:  # a failed test leaves no tap behind
-        process.kill()
-        process.wait()
-
-
-def _blocked_tap(sim: OktaSimulator, tmp_path: Path) -> subprocess.Popen[bytes]:
-    """A users sync into a pipe nobody reads yet: it stops in a write once the pipe is full."""
+def stopped_while_blocked(sim: OktaSimulator, tmp_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A users sync into a pipe nobody reads, sent SIGTERM once its writes wait."""
     process = _users_sync(sim, tmp_path)
     seen, still_since = -1, time.monotonic()
     while time.monotonic() - still_since < 1.5:  # no new page asked for: the writes wait
@@ -227,16 +219,21 @@ def _blocked_tap(sim: OktaSimulator, tmp_path: Path) -> subprocess.Popen[bytes]:
         assert process.poll() is None
         time.sleep(0.1)
     assert seen < 5  # of the 300-user org's 2 pages of 200 and the last, empty one
-    return process
+    assert process.stdout is not None
+    process.send_signal(signal.SIGTERM)
+    time.sleep(0.5)
+    yield process
+    if process.poll() is None:  # a failed test leaves no tap behind
+        process.kill()
+        process.wait()
 
 
 def test_sigterm_while_the_target_is_slow_waits_for_the_write_then_writes_its_state(
-    sim: OktaSimulator, tmp_path: Path, blocked_tap: subprocess.Popen[bytes]
+    sim: OktaSimulator, tmp_path: Path, stopped_while_blocked: subprocess.Popen[bytes]
 ) -> None:
-    process = blocked_tap
+    process = stopped_while_blocked
     assert process.stdout is not None
-    process.send_signal(signal.SIGTERM)
-    time.sleep(1.0)
+    time.sleep(0.5)  # 1 s after the SIGTERM
     assert process.poll() is None  # the write under way is not cut short
     lines = process.stdout.read().decode().splitlines()  # the target reads again
     assert process.wait(timeout=60) == 0
@@ -251,12 +248,10 @@ def test_sigterm_while_the_target_is_slow_waits_for_the_write_then_writes_its_st
 
 
 def test_a_second_sigterm_stops_a_run_whose_target_reads_nothing(
-    sim: OktaSimulator, tmp_path: Path, blocked_tap: subprocess.Popen[bytes]
+    tmp_path: Path, stopped_while_blocked: subprocess.Popen[bytes]
 ) -> None:
-    process = blocked_tap
+    process = stopped_while_blocked
     assert process.stdout is not None
-    process.send_signal(signal.SIGTERM)
-    time.sleep(0.5)
     process.send_signal(signal.SIGTERM)
     returncode = process.wait(timeout=60)
     process.stdout.close()
