@@ -286,6 +286,8 @@ class ChangeFeed:
 DELETED_AT = "_sdc_deleted_at"
 
 
-def tombstone(change: Change, **fields: t.Any) -> dict[str, t.Any]:
-    """A deletion in the Singer convention: the keys, what helps, and ``_sdc_deleted_at``."""
-    return {**fields, DELETED_AT: change.published}
+def tombstone(deleted_at: str, **fields: t.Any) -> dict[str, t.Any]:
+    """A deletion in the Singer convention: the primary key, what helps identify the
+    row (names from the event), and ``_sdc_deleted_at``. Every stream builds its
+    delete records here."""
+    return {**fields, DELETED_AT: deleted_at}

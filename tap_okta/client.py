@@ -51,7 +51,7 @@ from tap_okta.sessions import open_session
 from tap_okta.settings import API_KEY, origin_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
     from urllib.parse import SplitResult
 
     from singer_sdk import Tap
@@ -217,6 +217,26 @@ class OktaLinkPaginator(BaseHATEOASPaginator):
         return resolve_org_link(url, self._org, self._stream_name) if url else None
 
 
+class IamPaginator(OktaLinkPaginator):
+    """``/api/v1/iam/*``: the next page is ``_links.next.href`` in the body."""
+
+    @override
+    def get_next_url(self, response: requests.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        href = ((body.get("_links") or {}).get("next") or {}).get("href")
+        return resolve_org_link(href, self._org, self._stream_name) if href else None
+
+
+def listing(stream: OktaStream, listing_type: type[OktaStream]) -> OktaStream:
+    """An internal listing (never in the catalog) that reports errors as ``stream``."""
+    return listing_type(tap=stream.okta_tap, name=stream.name)
+
+
 def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
     """An Okta link made absolute on the org; admin-host links moved to the API host."""
     parts = urlsplit(urljoin(org.origin + "/", url))
@@ -314,6 +334,11 @@ class OktaStream(RESTStream["SplitResult"]):
     # Frequent STATE keeps a killed run's re-work small; state is consistent
     # after every record (see bookmarks).
     STATE_MSG_FREQUENCY = 1000
+    #: ``/api/v1/iam/*`` lists answer with an object: the records under this key and
+    #: the next page in ``_links.next.href``. None: a bare array and a ``Link`` header.
+    records_key: t.ClassVar[str | None] = None
+    #: A child stream's field naming its parent, also the placeholder in ``path``.
+    parent_field: t.ClassVar[str | None] = None
     #: Request the next page while this page's records are written (Okta's answer
     #: time then overlaps the tap's own work). Only for streams that make no other
     #: request while their pages are read (no child streams, no nested reads): the
@@ -429,7 +454,51 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @override
     def get_new_paginator(self) -> OktaLinkPaginator:
+        if self.records_key:
+            return IamPaginator(self.okta.settings.org, self.name)
         return OktaLinkPaginator(self.okta.settings.org, self.name)
+
+    # --- what every stream shares: selection, table versions, parents ---------
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
+        # full-table stream; the tap sends it after a complete read only
+        # (``reconcile.end_read``).
+        return False
+
+    @property
+    def activate_version_wanted(self) -> bool:
+        return bool(self.config.get("emit_activate_version_messages", False))
+
+    def skipped_by_test(self) -> bool:
+        """True for a stream not selected by default, in the SDK's ``--test``, which
+        forces every stream and takes no catalog: credentials made for the default
+        streams must pass it."""
+        if self.selected_by_default or self.okta_tap.input_catalog is not None:
+            return False
+        logger.info("Stream '%s' is not selected by default: --test skips it.", self.name)
+        return True
+
+    def read_parent(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        """One parent's records (``path`` names it as ``{parent_field}``), each
+        carrying the parent's id; a parent deleted since it was listed has none.
+
+        The one way a tap-okta stream reads children: a stream lists its parents
+        itself (``parents()``), so it can read only some of them (the ones a
+        change names) or resume after the last one a bounded run finished.
+        """
+        field_name = self.parent_field
+        assert field_name, f"{self.name} has no parent_field"
+        try:
+            for row in self.request_records({field_name: parent}):
+                row[field_name] = parent
+                yield row
+        except OktaAPIError as exc:
+            if exc.status != 404:
+                raise
+            logger.info("Stream '%s': %s %s is gone; skipping it.", self.name, field_name, parent)
 
     def split_link(self, link: str) -> tuple[str, dict[str, t.Any]]:
         """The URL and query parameters to request one of Okta's links."""
@@ -594,6 +663,15 @@ class OktaStream(RESTStream["SplitResult"]):
         body = self._bodies.pop(id(response), None)
         if body is None:
             body = self._json_body(response)
+        if self.records_key:
+            items = body.get(self.records_key) if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise OktaAPIError(
+                    f"Okta answered {self.path} for stream '{self.name}' without the list "
+                    f"'{self.records_key}' it documents: check org_url."
+                )
+            yield from items
+            return
         if not isinstance(body, list):
             raise OktaAPIError(
                 f"Okta answered {urlsplit(response.url).path} for stream '{self.name}' with "

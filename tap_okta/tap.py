@@ -244,6 +244,20 @@ class TapOkta(Tap):
         if validate_config:
             _ = self.okta_settings  # fail fast, before any output
 
+    #: The app ids this run's ``apps`` read listed (None: not read yet).
+    listed_app_ids: list[str] | None = None
+
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        # The SDK orders streams by name; the tap runs them in STREAM_TYPES order:
+        # the default streams first, so one that fails or is skipped never keeps
+        # users and groups from landing.
+        found = super().streams
+        order: dict[type, int] = {kind: i for i, kind in enumerate(STREAM_TYPES)}
+        ranked = sorted(found.items(), key=lambda item: order.get(type(item[1]), len(order)))
+        return dict(ranked)
+
     @cached_property
     def okta_settings(self) -> OktaSettings:
         return load_settings(self.config)

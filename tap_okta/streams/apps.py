@@ -1,4 +1,4 @@
-"""Apps and who is assigned to them: read in full every run (Okta has no change filter)."""
+"""Apps and who is assigned to them."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from tap_okta.changes import (
     latest_by_key,
     tombstone,
 )
-from tap_okta.errors import OktaAPIError
+from tap_okta.client import OktaStream, listing
 from tap_okta.redact import blank_client_secret
+from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.base import DirectoryStream
 
 if t.TYPE_CHECKING:
@@ -30,12 +31,22 @@ if t.TYPE_CHECKING:
 logger = logging.getLogger("tap-okta")
 
 
+class AppListing(OktaStream):
+    """Internal: the org's apps, for the assignment streams (never in the catalog)."""
+
+    path = "/api/v1/apps"
+    primary_keys = ("id",)
+    page_size = 200
+    oauth_scope = "okta.apps.read"
+    schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
+
+
 class AppsStream(DirectoryStream):
     """All apps, every run; deleted apps from the change feed.
 
-    Every run reads the whole family (apps, app_users, app_groups), so every
-    run is a complete read: ACTIVATE_VERSION follows each of them when the
-    target asks for it.
+    The list is a few pages, so it is read in full every run: each run is a
+    complete read and ACTIVATE_VERSION follows it when the target asks for it.
+    The ids it read serve the assignment streams of the same run.
     """
 
     name = "apps"
@@ -58,22 +69,15 @@ class AppsStream(DirectoryStream):
                 deleted[target.id] = change
         for app_id, change in deleted.items():
             target = change.target("AppInstance")
-            yield tombstone(change, id=app_id, label=target.display_name if target else None)
+            label = target.display_name if target else None
+            yield tombstone(change.published, id=app_id, label=label)
+        listed: list[str] = []
         for app in self.request_records(context):
             if app["id"] not in deleted:
                 yield app
+                listed.append(str(app["id"]))
+        self.okta_tap.listed_app_ids = listed
         self.finish_run(state)
-        # Every app's assignments are written by now.
-        for child in self.child_streams:
-            if isinstance(child, AssignmentStream) and child.selected:
-                child.finish_family(child.stream_state)
-
-    @override
-    def generate_child_contexts(
-        self, record: Record, context: Context | None
-    ) -> Iterable[Context | None]:
-        if "_sdc_deleted_at" not in record:  # a deleted app has no assignments to read
-            yield {"appId": record["id"]}
 
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
@@ -86,49 +90,37 @@ class AppsStream(DirectoryStream):
 class AssignmentStream(DirectoryStream):
     """An app's assignments (users or groups), read for every app, every run.
 
-    ``state_partitioning_keys = []`` keeps one small state for the stream
-    instead of one entry per app; the SDK then no longer injects the app id,
-    so ``post_process`` does. Unassignments in the change feed that the read
-    no longer shows are written as deletions after each app's read.
+    The apps come from this run's ``apps`` read when it ran, else from a
+    listing of its own. Unassignments in the change feed that the read no
+    longer shows are written as deletions after each app's read.
     """
 
-    parent_stream_type = AppsStream
-    state_partitioning_keys: t.ClassVar[list[str]] = []
     always_complete = True
+    parent_field = "appId"
     added_event: t.ClassVar[str]
     removed_event: t.ClassVar[str]
     #: The System Log target type of the assigned user or group.
     principal_target: t.ClassVar[str]
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._removed: dict[str, dict[str, Change]] | None = None
-
-    @override
-    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        assert context is not None
-        row["appId"] = context["appId"]
-        return row
-
     @override
     def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        assert context is not None
-        if self._removed is None:
-            self.start_run(self.stream_state)
-            self._removed = self._removals()
-        removed = dict(self._removed.get(context["appId"], {}))
-        try:
-            for row in self.request_records(context):
+        state = self.stream_state
+        self.start_run(state)
+        removals = self._removals()
+        for app_id in self.parents():
+            removed = dict(removals.get(app_id, {}))
+            for row in self.read_parent(app_id):
                 removed.pop(row["id"], None)
                 yield row
-        except OktaAPIError as exc:
-            # The app was deleted between listing it and reading its assignments.
-            if exc.status != 404:
-                raise
-            logger.info("Stream '%s': %s is gone; skipping it.", self.name, context)
-            return
-        for principal_id, change in removed.items():
-            yield tombstone(change, id=principal_id)
+            for principal_id, change in removed.items():
+                yield tombstone(change.published, appId=app_id, id=principal_id)
+        self.finish_run(state)
+
+    def parents(self) -> Iterable[str]:
+        listed = self.okta_tap.listed_app_ids
+        if listed is not None:
+            return listed
+        return [str(app["id"]) for app in listing(self, AppListing).request_records(None)]
 
     def _removals(self) -> dict[str, dict[str, Change]]:
         """Per app: principals whose last change in the window removed them."""
@@ -143,13 +135,6 @@ class AssignmentStream(DirectoryStream):
             if change.removed:
                 removed.setdefault(app_id, {})[principal_id] = change
         return removed
-
-    def finish_family(self, state: dict[str, t.Any]) -> None:
-        """Called by ``apps`` once every app's assignments are written."""
-        if self._removed is None:  # no app at all: still a complete read
-            self.start_run(state)
-        self.finish_run(state)
-        self._removed = None
 
 
 class AppUsersStream(AssignmentStream):

@@ -9,6 +9,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import reconcile, sdk_compat
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import Change, Window, tombstone
 from tap_okta.client import OktaStream
@@ -22,8 +23,8 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("tap-okta")
 
-HORIZON_KEY = "horizon"
-CHANGES_KEY = "changes"
+HORIZON_KEY = state_keys.HORIZON
+CHANGES_KEY = state_keys.CHANGES
 
 
 class DirectoryStream(OktaStream):
@@ -47,18 +48,6 @@ class DirectoryStream(OktaStream):
         self._window: Window | None = None
 
     @property
-    @override
-    def emit_activate_version_messages(self) -> bool:
-        # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
-        # full-table stream, child contexts included; this stream sends it only
-        # after a complete read (see ``finish_run``).
-        return False
-
-    @property
-    def activate_version_wanted(self) -> bool:
-        return bool(self.config.get("emit_activate_version_messages", False))
-
-    @property
     def feed(self) -> ChangeFeed:
         return getattr(self.okta_tap, self.feed_attribute)  # type: ignore[no-any-return]
 
@@ -76,11 +65,8 @@ class DirectoryStream(OktaStream):
         )
         if plan.complete and not self.always_complete:
             logger.info("Stream '%s': complete read (%s).", self.name, plan.reason)
-        reconcile.begin(state, plan)
+        reconcile.begin_read(self, state, plan)
         self._plan = plan
-        sdk_compat.set_record_version(
-            self, plan.version if plan.complete and self.activate_version_wanted else None
-        )
         return plan
 
     @property
@@ -94,10 +80,7 @@ class DirectoryStream(OktaStream):
         assert plan is not None
         if window.available and window.end:
             state[CHANGES_KEY] = window.end
-        reconcile.finish(state, plan)
-        if plan.complete and plan.version and self.activate_version_wanted and self.selected:
-            sdk_compat.write_activate_version(self, plan.version)
-        sdk_compat.set_record_version(self, None)
+        reconcile.end_read(self, state, plan)
 
 
 class ChangeTrackingStream(DirectoryStream):
@@ -162,11 +145,11 @@ class ChangeTrackingStream(DirectoryStream):
         if self._complete_from_start:
             sdk_compat.clear_bookmark(state)
             state.pop(HORIZON_KEY, None)
-            state.pop("delivered", None)
+            state.pop(state_keys.DELIVERED, None)
             bookmark_before = None
         deleted = self.deletions()
         for change in sorted(deleted.values(), key=lambda c: c.published):
-            yield tombstone(change, **self.tombstone_fields(change))
+            yield tombstone(change.published, **self.tombstone_fields(change))
         yield from self._read_changes(context, state, skip=deleted.keys())
         sdk_compat.restore_bookmark(state, bookmark_before)
         self.finish_run(state)

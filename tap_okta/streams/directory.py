@@ -9,6 +9,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import schemas
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import (
     GROUP_DELETED,
@@ -21,7 +22,6 @@ from tap_okta.changes import (
     tombstone,
 )
 from tap_okta.client import OktaStream
-from tap_okta.errors import OktaAPIError
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 
 if t.TYPE_CHECKING:
@@ -156,8 +156,9 @@ class GroupMembersStream(DirectoryStream):
     page_size = 1000
     oauth_scope = "okta.groups.read"
     schema = schemas.GROUP_MEMBER.to_dict()
-    READ_AT_KEY = "read_started"
-    EVERYONE_KEY = "everyone"
+    parent_field = "groupId"
+    READ_AT_KEY = state_keys.READ_STARTED
+    EVERYONE_KEY = state_keys.EVERYONE
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -193,7 +194,7 @@ class GroupMembersStream(DirectoryStream):
                 yield row
         # Removed in the window and absent from the read: still removed now.
         for (group_id, user_id), change in removed.items():
-            yield tombstone(change, groupId=group_id, userId=user_id)
+            yield tombstone(change.published, groupId=group_id, userId=user_id)
 
     def _from_changes(self, window: Window) -> Iterator[dict[str, t.Any]]:
         if self._everyone is None and window.of_type(USER_CREATED, USER_DELETED):
@@ -202,7 +203,7 @@ class GroupMembersStream(DirectoryStream):
                 pass
         for (group_id, user_id), change in self._latest(window).items():
             if change.removed:
-                yield tombstone(change, groupId=group_id, userId=user_id)
+                yield tombstone(change.published, groupId=group_id, userId=user_id)
             else:
                 yield {"groupId": group_id, "userId": user_id}
 
@@ -249,14 +250,8 @@ class GroupMembersStream(DirectoryStream):
             yield group
 
     def _members(self, group_id: str) -> Iterator[dict[str, t.Any]]:
-        try:
-            for user in self.request_records({"groupId": group_id}):
-                yield {"groupId": group_id, "userId": user["id"]}
-        except OktaAPIError as exc:
-            # The group was deleted between listing it and reading its members.
-            if exc.status != 404:
-                raise
-            logger.info("Stream '%s': group %s is gone; skipping it.", self.name, group_id)
+        for user in self.read_parent(group_id):
+            yield {"groupId": group_id, "userId": user["id"]}
 
 
 def _deleted(window: Window, event_type: str, target_type: str) -> dict[str, Change]:

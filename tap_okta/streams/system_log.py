@@ -8,6 +8,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import schemas, sdk_compat
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, parse_timestamp
 from tap_okta.client import org_relative
 from tap_okta.errors import OktaAPIError
@@ -42,7 +43,7 @@ class LogsStream(SystemLogReader):
     prefetch_pages = True
 
     LATE_ARRIVAL = LATE_ARRIVAL
-    CURSOR_KEY = "cursor"
+    CURSOR_KEY = state_keys.CURSOR
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
