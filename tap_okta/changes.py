@@ -208,6 +208,8 @@ class ChangeFeed:
         if self._unavailable:
             return Window(available=False)
         reader = self._reader
+        if not reader.okta.authenticator.grants(LOGS_SCOPE):
+            return self._without_log(f"the access token does not carry {LOGS_SCOPE}")
         clock = reader.okta.rate_limiter.server_clock
         now, started = clock.now_datetime(), time.monotonic()
         floor = reader.retention_floor()
@@ -231,17 +233,7 @@ class ChangeFeed:
                 reader.resume_from = None
                 changes = self._collect()
             elif exc.status == 403:
-                self._unavailable = exc.code or "403 insufficient_scope"
-                logger.warning(
-                    "Removals and deletions: the System Log is not readable with these "
-                    "credentials (%s). Grant the scope %s to the service app, or give the "
-                    "API token's admin a role that can read the System Log (e.g. Read-Only "
-                    "Administrator). Until then they reach the target only with the "
-                    "periodic complete read (full_sync_interval_days).",
-                    self._unavailable,
-                    LOGS_SCOPE,
-                )
-                return Window(available=False)
+                return self._without_log(exc.code or "403 insufficient_scope")
             else:
                 raise
         except OktaUnavailableError as exc:
@@ -273,6 +265,20 @@ class ChangeFeed:
             "Change feed: %d %s changes since %s.", len(changes), reader.label, reader.since
         )
         return Window(changes=changes, end=end, gap=gap)
+
+    def _without_log(self, reason: str) -> Window:
+        """The System Log is not readable this run: warn once, and deletions wait."""
+        self._unavailable = reason
+        logger.warning(
+            "Removals and deletions: the System Log is not readable with these "
+            "credentials (%s). Grant the scope %s to the service app, or give the "
+            "API token's admin a role that can read the System Log (e.g. Read-Only "
+            "Administrator). Until then they reach the target only with the "
+            "periodic complete read (full_sync_interval_days).",
+            reason,
+            LOGS_SCOPE,
+        )
+        return Window(available=False)
 
     def _collect(self) -> list[Change]:
         changes = []

@@ -400,6 +400,49 @@ class OktaStream(RESTStream["SplitResult"]):
     def user_agent(self) -> str:
         return str(self.config.get("user_agent") or "tap-okta (Meltano Singer SDK)")
 
+    # --- records -------------------------------------------------------------
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The SDK's hook; streams implement ``read_records``. A stream the org does
+        not offer is skipped with a warning, and the run goes on with the others."""
+        if self.skipped_by_test():
+            return
+        try:
+            yield from self.read_records(context)
+        except OktaAPIError as exc:
+            meaning = self.not_on_this_org(exc)
+            if meaning is None:
+                raise
+            logger.warning(
+                "Stream '%s' is not available on this org and was skipped (%s): %s. "
+                "The other streams go on; deselect this one to silence this warning.",
+                self.name,
+                exc.summary or exc.status,
+                meaning,
+            )
+
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The stream's records (by default its own list, page by page)."""
+        yield from self.request_records(context)
+
+    def not_on_this_org(self, exc: OktaAPIError) -> str | None:
+        """What Okta's refusal of a stream's list means, when it means that the org
+        lacks the feature rather than that the configuration is wrong (None).
+
+        Per-parent reads never get here (a parent gone is skipped by
+        ``read_parent``): this is a top-level list. A 404 on the run's first call
+        still blames org_url, since nothing showed the org is right.
+        """
+        if exc.code == "E0000015":
+            return "Okta answers so when the org has not licensed or enabled the feature"
+        if exc.status == 404 and exc.code == "E0000007" and self.okta.reached_org:
+            return (
+                "Okta answers so on a Classic Engine org for endpoints of the Identity "
+                "Engine only (authenticators, devices), or when a feature is not enabled"
+            )
+        return None
+
     # --- requests ------------------------------------------------------------
 
     @override

@@ -233,6 +233,8 @@ def test_without_the_system_log_the_directory_job_still_succeeds(
         line for line in first.stderr.splitlines() if "WARNING" in line and "okta.logs.read" in line
     ]
     assert len(warnings) == 1, first.stderr[-3000:]
+    # The token response said okta.logs.read was not granted: no call to draw a 403.
+    assert not [r for r in sim.requests if r.path == "/api/v1/logs"]
 
     group = next(g["id"] for g in sim.org.all_groups() if g["type"] == "OKTA_GROUP")
     newcomer = next(

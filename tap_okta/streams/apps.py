@@ -59,7 +59,7 @@ class AppsStream(DirectoryStream):
     always_complete = True
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.start_run(state)
         deleted: dict[str, Change] = {}
@@ -103,7 +103,7 @@ class AssignmentStream(DirectoryStream):
     principal_target: t.ClassVar[str]
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         self.start_run(state)
         removals = self._removals()

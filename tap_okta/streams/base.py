@@ -135,7 +135,7 @@ class ChangeTrackingStream(DirectoryStream):
         return deleted
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         bookmark_before = sdk_compat.bookmark_of(state)
         plan = self.start_run(state)

@@ -168,7 +168,7 @@ class GroupMembersStream(DirectoryStream):
     consistency_margin = 5.0
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         plan = self.start_run(state)
         read_started = self.okta.rate_limiter.server_clock.now_datetime()

@@ -63,9 +63,7 @@ class FanOutStream(DirectoryStream):
     track_keys: t.ClassVar[bool] = True
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if self.skipped_by_test():
-            return
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         plan = self.start_run(state)
         read_start = format_timestamp(self.okta.rate_limiter.server_clock.now_datetime())
@@ -197,11 +195,6 @@ class DevicesStream(ChangeTrackingStream):
     schema = schemas.DEVICE.to_dict()
     delete_event = DEVICE_DELETED
     delete_target = "Device"
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if not self.skipped_by_test():
-            yield from super().get_records(context)
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {"expand": "user"}

@@ -84,7 +84,7 @@ class LogsStream(SystemLogReader):
     # -- reading ------------------------------------------------------------
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         cursor = state.get(self.CURSOR_KEY)
         self.start_read(cursor if isinstance(cursor, str) else None)
