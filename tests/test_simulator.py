@@ -1,10 +1,9 @@
 """The Okta simulator itself, exercised over real HTTP with ``requests``.
 
-These pin the Okta behaviours tap-okta's own tests rely on (see
-``../shared/okta-api-notes.md``, beside this repository): paging and Link headers,
-the DEPROVISIONED trap, filter/search semantics, search lag, System Log polling,
-directory changes logged to the System Log, auth flows, rate limits and injected
-faults.
+These pin the Okta behaviours tap-okta's own tests rely on (see ``docs/okta-api.md``):
+paging and Link headers, the DEPROVISIONED trap, filter/search semantics, search lag,
+System Log polling, directory changes logged to the System Log, auth flows, rate limits
+and injected faults.
 """
 
 from __future__ import annotations
