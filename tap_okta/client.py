@@ -59,6 +59,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib import RecordMessage
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
+    from tap_okta.budget import RunBudget
     from tap_okta.settings import OktaSettings, OrgURL
     from tap_okta.tap import TapOkta
 
@@ -206,10 +207,18 @@ def log_run_summary() -> None:
 class OktaLinkPaginator(BaseHATEOASPaginator):
     """Follow ``Link: <…>; rel="next"`` within the org's origin only."""
 
-    def __init__(self, org: OrgURL, stream_name: str) -> None:
+    def __init__(
+        self, org: OrgURL, stream_name: str, stop: Callable[[], bool] | None = None
+    ) -> None:
         super().__init__()
         self._org = org
         self._stream_name = stream_name
+        #: Asked after each page's records are written: True ends the read there.
+        self._stop = stop
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        return super().has_more(response) and not (self._stop and self._stop())
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
@@ -337,6 +346,11 @@ class OktaStream(RESTStream["SplitResult"]):
     #: ``/api/v1/iam/*`` lists answer with an object: the records under this key and
     #: the next page in ``_links.next.href``. None: a bare array and a ``Link`` header.
     records_key: t.ClassVar[str | None] = None
+    #: Stops at a page boundary once ``max_run_seconds`` is reached (its state then
+    #: says where the next run goes on): sorted or cursor-driven reads only.
+    resumes_by_page: t.ClassVar[bool] = False
+    #: The path names one object, not a list (no paging, no ``limit``).
+    single_object: t.ClassVar[bool] = False
     #: A child stream's field naming its parent, also the placeholder in ``path``.
     parent_field: t.ClassVar[str | None] = None
     #: Request the next page while this page's records are written (Okta's answer
@@ -350,6 +364,8 @@ class OktaStream(RESTStream["SplitResult"]):
         # The SDK keeps its tap private; the run's shared objects live on it.
         self.okta_tap = t.cast("TapOkta", tap)
         self._page_limit = self.page_size
+        #: This run stopped the stream early at ``max_run_seconds``.
+        self.cut_short = False
         self._bodies: dict[int, t.Any] = {}
         self._prefetch: Prefetch | None = None
 
@@ -407,6 +423,9 @@ class OktaStream(RESTStream["SplitResult"]):
         """The SDK's hook; streams implement ``read_records``. A stream the org does
         not offer is skipped with a warning, and the run goes on with the others."""
         if self.skipped_by_test():
+            return
+        if self.budget.expired:
+            self.budget.stop(self.name, "not started this run")
             return
         try:
             yield from self.read_records(context)
@@ -497,9 +516,28 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @override
     def get_new_paginator(self) -> OktaLinkPaginator:
+        stop = self.out_of_time if self.resumes_by_page else None
         if self.records_key:
-            return IamPaginator(self.okta.settings.org, self.name)
-        return OktaLinkPaginator(self.okta.settings.org, self.name)
+            return IamPaginator(self.okta.settings.org, self.name, stop)
+        return OktaLinkPaginator(self.okta.settings.org, self.name, stop)
+
+    # --- the run's time cap ------------------------------------------------------
+
+    @property
+    def budget(self) -> RunBudget:
+        return self.okta_tap.budget
+
+    def out_of_time(self) -> bool:
+        """Past ``max_run_seconds``: the read stops here and says where it resumes."""
+        if not self.budget.expired:
+            return False
+        self.cut_short = True
+        self.budget.stop(self.name, self.resumes_from())
+        return True
+
+    def resumes_from(self) -> str:
+        """What the next run reads of this stream, when this one was cut short."""
+        return "the next run goes on from the saved state"
 
     # --- what every stream shares: selection, table versions, parents ---------
 
@@ -706,6 +744,9 @@ class OktaStream(RESTStream["SplitResult"]):
         body = self._bodies.pop(id(response), None)
         if body is None:
             body = self._json_body(response)
+        if self.single_object and isinstance(body, dict):
+            yield body
+            return
         if self.records_key:
             items = body.get(self.records_key) if isinstance(body, dict) else None
             if not isinstance(items, list):

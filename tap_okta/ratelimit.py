@@ -98,26 +98,29 @@ SHARE_MARGIN = 0.05
 def okta_bucket(path: str) -> str:
     """The Okta rate-limit bucket a request path (or a stream's path template) counts in.
 
-    Routes in one bucket share one budget: every ``/api/v1/apps*`` route is one
-    bucket (listing apps, an app's users and groups, one assignment); the user
-    and group lists have theirs, one user or group (and its members) theirs;
-    the System Log, devices and the token endpoint theirs; the security
-    endpoints share Okta's "most other API actions" bucket.
+    Routes in one bucket share one budget. Okta's management buckets: a family's
+    list and its children share one (``/api/v1/apps*``: the apps, an app's users
+    and groups, one assignment; ``/api/v1/groups*``: the groups, a group's
+    members and apps); one object by id has its own; the System Log, devices and
+    the token endpoint theirs; a user's factors and roles, a group's roles and
+    the other security endpoints share "most other API actions".
     """
-    if path == "/oauth2/v1/token":
+    if path in ("/oauth2/v1/token", "/api/v1/logs"):
         return path
-    parts = path.split("/")
-    family = parts[3] if len(parts) > 3 and parts[1:3] == ["api", "v1"] else ""
-    if family == "apps":
-        return "/api/v1/apps*"
-    if family in ("logs", "devices") and len(parts) == 4:
-        return f"/api/v1/{family}"
-    if family in ("users", "groups"):
-        if len(parts) == 4:
-            return f"/api/v1/{family}"
-        if parts[4] != "rules" and (len(parts) == 5 or parts[5] in ("users", "apps")):
-            return f"/api/v1/{family}/{{id}}"
-    return "/api/v1/*" if family else path
+    parts = path.split("/")  # "", "api", "v1", family, id, child, ...
+    if parts[1:3] != ["api", "v1"] or len(parts) < 4:
+        return path
+    family = parts[3]
+    if family == "devices":
+        return "/api/v1/devices"
+    if family not in ("users", "groups", "apps") or (len(parts) > 4 and parts[4] == "rules"):
+        return "/api/v1/*"
+    base = f"/api/v1/{family}"
+    if len(parts) == 5:
+        return base + "/{id}"
+    if len(parts) > 5 and (family == "users" or parts[5] == "roles"):
+        return "/api/v1/*"
+    return base
 
 
 @dataclass

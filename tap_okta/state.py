@@ -33,6 +33,9 @@ READ_STARTED = "read_started"
 EVERYONE = "everyone"
 #: A per-parent read cut short (bounded run): the parents already read (``Progress``).
 PROGRESS = "progress"
+#: App assignments: pages per app, for the apps too large to read again for a few
+#: changes (more than ``streams.apps.REREAD_KEYS`` pages at the last complete read).
+SIZES = "sizes"
 
 
 class ChangePosition(t.TypedDict, total=False):
@@ -78,6 +81,7 @@ class DirectoryState(t.TypedDict, total=False):
     read_started: str
     everyone: str
     progress: Progress
+    sizes: dict[str, int]
 
 
 class LogsState(t.TypedDict, total=False):

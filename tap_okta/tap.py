@@ -14,6 +14,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from typing_extensions import override
 
 from tap_okta import discovery, profile_schemas, sdk_compat, streams
+from tap_okta.budget import RunBudget
 from tap_okta.changes import ChangeFeed, ChangeLogReader, SecurityChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
@@ -22,6 +23,7 @@ from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
+    DEFAULT_MAX_RUN_SECONDS,
     DEFAULT_RATE_LIMIT_MAX_WAIT,
     DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_REQUEST_TIMEOUT,
@@ -204,6 +206,17 @@ class TapOkta(Tap):
             ),
         ),
         th.Property(
+            "max_run_seconds",
+            th.NumberType,
+            default=DEFAULT_MAX_RUN_SECONDS,
+            title="Max run seconds",
+            description=(
+                "Seconds after which a run stops at a page boundary, writes its state and "
+                "exits 0, saying what remains; the next run goes on from there (a System "
+                "Log backfill, a complete read app by app and group by group). 0: no cap."
+            ),
+        ),
+        th.Property(
             "emit_activate_version_messages",
             th.BooleanType,
             default=False,
@@ -243,6 +256,9 @@ class TapOkta(Tap):
             raise ConfigError(f"Invalid config: {'; '.join(errors)}.") from None
         if validate_config:
             _ = self.okta_settings  # fail fast, before any output
+        seconds = self.okta_settings.max_run_seconds if validate_config else 0
+        self.budget = RunBudget(seconds)
+        BUDGETS.append(self.budget)
 
     #: The app ids this run's ``apps`` read listed (None: not read yet).
     listed_app_ids: list[str] | None = None
@@ -340,6 +356,18 @@ class TapOkta(Tap):
         return found
 
 
+#: The runs of this process (one for a sync), for the line that says what remains.
+BUDGETS: list[RunBudget] = []
+
+
+def _log_end_of_run() -> None:
+    log_run_summary()
+    for budget in BUDGETS:
+        line = budget.summary()
+        if line:
+            logging.getLogger("tap-okta").info("%s", line)
+
+
 def main() -> None:
     """Console entry point: expected failures end with one line, exit code 1."""
     install_log_redaction()
@@ -349,10 +377,13 @@ def main() -> None:
         log_run_summary()  # before the error, which must stay the last line
         logging.getLogger("tap-okta").error("%s", exc.message)
         sys.exit(1)
-    except SystemExit:  # how click ends a run that went well
-        log_run_summary()
+    except SystemExit as exc:  # how click ends a run
+        if exc.code in (0, None):
+            _log_end_of_run()
+        else:
+            log_run_summary()
         raise
-    log_run_summary()
+    _log_end_of_run()
 
 
 if __name__ == "__main__":

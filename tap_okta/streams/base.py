@@ -41,6 +41,9 @@ class DirectoryStream(OktaStream):
     always_complete: t.ClassVar[bool] = False
     #: The tap's change feed this stream reads (its own filter and windows).
     feed_attribute: t.ClassVar[str] = "change_feed"
+    #: Without the change feed (no System Log access), read completely every run:
+    #: the stream has no other way to learn what changed.
+    complete_without_feed: t.ClassVar[bool] = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,7 +64,7 @@ class DirectoryStream(OktaStream):
             now=self.okta.rate_limiter.server_clock.now_datetime(),
             interval_days=self.okta.settings.full_sync_interval_days,
             always_complete=self.always_complete,
-            force=self._window.gap,
+            force=self._window.gap or (self.complete_without_feed and not self._window.available),
         )
         if plan.complete and not self.always_complete:
             logger.info("Stream '%s': complete read (%s).", self.name, plan.reason)
@@ -74,13 +77,37 @@ class DirectoryStream(OktaStream):
         assert self._window is not None, "start_run() first"
         return self._window
 
+    #: The window's changes are all written before the stream's own read, so its
+    #: end may be saved even when the read is cut short.
+    window_written_first: t.ClassVar[bool] = False
+
     def finish_run(self, state: dict[str, t.Any]) -> None:
-        """Every record of the run is written: save the feed position, end a complete read."""
+        """Every record of the run is written: save the feed position, end a complete read.
+
+        A run cut short by ``max_run_seconds`` keeps a complete read under way (the
+        next run resumes it with the same table version) and, unless the window was
+        written first, the old feed position (the window is applied again).
+        """
         window, plan = self.window, self._plan
         assert plan is not None
-        if window.available and window.end:
+        if window.available and window.end and (self.window_written_first or not self.cut_short):
             state[CHANGES_KEY] = window.end
+        if self.cut_short:
+            sdk_compat.set_record_version(self, None)
+            return
         reconcile.end_read(self, state, plan)
+
+    def stop_between_parents(self, position: int, total: int, kind: str) -> bool:
+        """Past ``max_run_seconds`` before the ``position``-th of ``total`` parents:
+        stop (the state names the last parent read in full)."""
+        if position == 0 or not self.budget.expired:
+            return False
+        self.cut_short = True
+        self.budget.stop(
+            self.name,
+            f"its complete read goes on after {kind} {position} of {total} (state: progress)",
+        )
+        return True
 
 
 class ChangeTrackingStream(DirectoryStream):
@@ -96,6 +123,7 @@ class ChangeTrackingStream(DirectoryStream):
 
     #: Seconds before a read's start that its answers are trusted to be complete.
     consistency_margin: t.ClassVar[float] = 5.0
+    window_written_first = True
     #: The System Log event that deletes one object of this stream, and its target type.
     delete_event: t.ClassVar[str]
     delete_target: t.ClassVar[str]

@@ -41,6 +41,7 @@ class LogsStream(SystemLogReader):
     is_sorted = False
     schema = schemas.LOG_EVENT.to_dict()
     prefetch_pages = True
+    resumes_by_page = True
 
     LATE_ARRIVAL = LATE_ARRIVAL
     CURSOR_KEY = state_keys.CURSOR
@@ -49,6 +50,10 @@ class LogsStream(SystemLogReader):
         super().__init__(*args, **kwargs)
         #: The saved-link form of the page whose events are being written.
         self._page_link: str | None = None
+
+    def resumes_from(self) -> str:
+        newest = sdk_compat.bookmark_of(self.stream_state, capped=False)
+        return f"read up to published {newest}; the next run goes on from Okta's next link"
 
     # -- where to start ---------------------------------------------------
 
