@@ -61,7 +61,7 @@ def plan_read(
     if always_complete:
         reason = "read in full every run"
     elif force:
-        reason = "the change feed cannot cover the time since the last run"
+        reason = "the change feed cannot cover the time since the last run, or is unreadable"
     elif not last:
         reason = "first complete read"
     elif interval_days > 0 and now - parse_timestamp(str(last)) >= dt.timedelta(days=interval_days):
