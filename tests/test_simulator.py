@@ -714,15 +714,20 @@ def test_mutations_log_directory_events(quiet_sim: OktaSimulator, http: requests
     assert by_type["group.lifecycle.delete"]["target"][0]["alternateId"] == "Auditors"
 
 
+def new_users_group_app(org: Org, group: str, app: str) -> tuple[str, str, str, str, str]:
+    """A ``since`` for the log, then two new users, a new group and a new app, unlinked."""
+    since = iso(org.clock.now() - timedelta(minutes=1))
+    u1, u2 = org.create_user()["id"], org.create_user()["id"]
+    return since, u1, u2, org.create_group(group)["id"], org.create_app(app)["id"]
+
+
 def test_app_assignment_events_and_group_scope(
     quiet_sim: OktaSimulator, http: requests.Session
 ) -> None:
     """Okta's events for assignments, direct and through groups, each one as Okta writes it."""
     org = quiet_sim.org
-    since = iso(org.clock.now() - timedelta(minutes=1))
-    u1, u2 = org.create_user()["id"], org.create_user()["id"]
-    g1, g2 = org.create_group("Sales")["id"], org.create_group("Sales-EMEA")["id"]
-    aid = org.create_app("CRM")["id"]
+    since, u1, u2, g1, aid = new_users_group_app(org, "Sales", "CRM")
+    g2 = org.create_group("Sales-EMEA")["id"]
     org.add_group_member(g1, u1)
     org.add_group_member(g2, u1)
     start = org.event_count
@@ -742,7 +747,7 @@ def test_app_assignment_events_and_group_scope(
     assert scope(u2) == "USER"
     org.remove_group_member(g1, u2)  # the direct assignment stays
     assert scope(u2) == "USER"
-    with pytest.raises(ValueError, match="through a group"):
+    with pytest.raises(ValueError, match="E0000046"):
         org.unassign_app_user(aid, u1)
     org.assign_app_group(aid, g2)  # u1 has the app already: no new app user
     org.remove_group_member(g1, u1)  # g2 still covers u1
@@ -751,13 +756,14 @@ def test_app_assignment_events_and_group_scope(
     okta_error(app_user(u1), 404, "E0000007")
     org.add_group_member(g1, u1)
     org.assign_app_user(aid, u1)
-    org.unassign_app_user(aid, u1)  # g1 covers u1: back to GROUP
-    assert scope(u1) == "GROUP"
+    with pytest.raises(ValueError, match="E0000046"):  # g1 still covers u1
+        org.unassign_app_user(aid, u1)
+    assert scope(u1) == "USER"
     org.unassign_app_user(aid, u2)  # direct only: gone
     okta_error(app_user(u2), 404, "E0000007")
     org.update_app_group(aid, g1, priority=4)
-    org.delete_group(g1)  # its app users go with its assignment
-    okta_error(app_user(u1), 404, "E0000007")
+    org.delete_group(g1)  # u1's direct assignment stays
+    assert scope(u1) == "USER"
     org.unassign_app_user(aid, u2)  # not assigned: nothing happens
 
     got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 7})
@@ -779,18 +785,15 @@ def test_app_assignment_events_and_group_scope(
         ("group.user_membership.add", [user1, g1t]),
         ("application.user_membership.add", [au1, a, user1]),
         ("application.user_membership.update", [au1, a, user1]),
-        ("application.user_membership.update", [au1, a, user1]),
         ("application.user_membership.remove", [au2, a, user2]),
         ("group.application_assignment.update", [g1t, a]),
         ("group.lifecycle.delete", [g1t]),
-        ("application.user_membership.remove", [au1, a, user1]),
     ]
     uris = [e["debugContext"]["debugData"]["requestUri"] for e in got]
     # An app user that comes or goes through a group names the call that caused it.
     assert uris[1] == f"/api/v1/apps/{aid}/groups/{g1}"
     assert uris[3] == f"/api/v1/groups/{g1}/users/{u2}"
     assert uris[9] == f"/api/v1/apps/{aid}/groups/{g2}"
-    assert uris[17] == f"/api/v1/groups/{g1}"
     by_type = {e["eventType"]: e for e in got}
     assert by_type["application.user_membership.add"]["displayMessage"] == (
         "Add user to application membership"
@@ -805,7 +808,32 @@ def test_app_assignment_events_and_group_scope(
         for t in e["target"]:
             assert t["alternateId"], t
             assert t["displayName"], t
-    assert not org.snapshot()["app_users"] & {(aid, u1), (aid, u2)}
+    assert {u for a, u in org.snapshot()["app_users"] if a == aid} == {u1}
+
+
+def test_deleted_group_takes_its_app_users(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = quiet_sim.org
+    since, direct, member, gid, aid = new_users_group_app(org, "Temps", "Timesheets")
+    for uid in (direct, member):
+        org.add_group_member(gid, uid)
+    org.assign_app_group(aid, gid)
+    org.assign_app_user(aid, direct)
+    start = org.event_count
+    org.delete_group(gid)
+    assert org.app_user_ids(aid) == [direct]
+    okta_error(get(http, quiet_sim.url(f"/api/v1/apps/{aid}/users/{member}")), 404, "E0000007")
+    got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 50})
+    a, g = ("AppInstance", aid), ("UserGroup", gid)
+    assert [(e["eventType"], target_keys(e)) for e in got[start:]] == [
+        ("group.lifecycle.delete", [g]),
+        (
+            "application.user_membership.remove",
+            [("AppUser", "0ua" + member[3:]), a, ("User", member)],
+        ),
+    ]
+    assert got[-1]["debugContext"]["debugData"]["requestUri"] == f"/api/v1/groups/{gid}"
 
 
 def test_app_user_profile_changes_and_app_lifecycle(
@@ -919,9 +947,9 @@ def test_generated_app_users_follow_group_assignments(
 
 
 def test_app_assignments_knob() -> None:
-    org = Org.generate(seed=5, users=2000, groups=60, apps=40, events=0, app_assignments=9000)
+    org = Org.generate(seed=5, users=2000, groups=60, apps=40, events=0, app_assignments=12000)
     total = sum(len(org.app_user_ids(a)) for a in org.apps)
-    assert 8000 <= total <= 10000, total
+    assert 11000 <= total <= 13000, total
     default = Org.generate(seed=5, users=2000, groups=60, apps=40, events=0)
     assert sum(len(default.app_user_ids(a)) for a in default.apps) < 0.8 * total
     # The directory is the same; apps are drawn after their assignments, so only their

@@ -1768,33 +1768,32 @@ class Org(SecurityMixin):
             return cast(dict[str, Any], self._export(self.app_user_obj(app_id, user_id)))
 
     def unassign_app_user(self, app_id: str, user_id: str, at: datetime | None = None) -> None:
-        """Remove the user's direct assignment.
+        """Remove the user's direct assignment: logs ``application.user_membership.remove``.
 
-        Logs ``application.user_membership.remove`` when the app user goes.  When an
-        assigned group still covers the user, the app user stays with scope GROUP,
-        logged as ``application.user_membership.update`` (the simulator's choice).  An
-        app user that only a group gives cannot be unassigned (``ValueError``), as in
-        Okta: remove the membership or the group's assignment instead.  Nothing
-        assigned: nothing happens.
+        While an assigned group covers the user, Okta refuses (403 E0000046 "Deactivate
+        application for user forbidden": "The application cannot be unassigned from the
+        user while their group memberships grant them access"), whatever the scope:
+        ``ValueError`` here; remove the membership or the group's assignment instead.
+        Nothing assigned: nothing happens.
         """
         with self.lock:
             table = self.app_users.get(app_id)
-            row = table.get(user_id) if table is not None else None
-            if table is None or row is None:
+            if table is None or user_id not in table:
                 return
-            if not row.flags & DIRECT:
-                raise ValueError(
-                    f"user {user_id} has app {app_id} through a group (scope GROUP): "
-                    "remove the group membership or the group's assignment instead"
-                )
-            uri = f"/api/v1/apps/{app_id}/users/{user_id}"
             if self._covered(app_id, user_id):
-                table.put(user_id, row.created, self._stamp(at), row.flags & ~DIRECT)
-                self._log_app_user("application.user_membership.update", app_id, user_id, at, uri)
-                return
+                raise ValueError(
+                    f"user {user_id} has app {app_id} through a group: Okta refuses to "
+                    "unassign it (E0000046); remove the group membership or the group's "
+                    "assignment instead"
+                )
             target = self._app_user_targets(app_id, user_id)
             table.pop(user_id)
-            self._log_change("application.user_membership.remove", target, at, uri)
+            self._log_change(
+                "application.user_membership.remove",
+                target,
+                at,
+                f"/api/v1/apps/{app_id}/users/{user_id}",
+            )
 
     def update_app_user(
         self,
