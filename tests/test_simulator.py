@@ -944,6 +944,18 @@ def test_generated_app_users_follow_group_assignments(
         }
     assert scopes["USER"] > 0, scopes
     assert scopes["GROUP"] > 0, scopes
+    # What the tests may unassign: everything else is refused (E0000046).
+    wiki = next(a["id"] for a in org.all_apps() if a["label"] == "Company Wiki")
+    removable = org.removable_app_user_ids(wiki)
+    assert not removable  # Everyone covers every user
+    app = next(a for a in org.apps if org.removable_app_user_ids(a) != org.app_user_ids(a))
+    removable = org.removable_app_user_ids(app)
+    assert removable
+    for uid in set(org.app_user_ids(app)) - set(removable):
+        with pytest.raises(ValueError, match="E0000046"):
+            org.unassign_app_user(app, uid)
+    org.unassign_app_user(app, removable[0])
+    assert removable[0] not in org.app_user_ids(app)
 
 
 def test_app_assignments_knob() -> None:

@@ -2236,6 +2236,16 @@ class Org(SecurityMixin):
             want = scope == "USER"
             return [u for u in ids if bool(cast(Any, table.get(u)).flags & DIRECT) == want]
 
+    def removable_app_user_ids(self, app_id: str) -> list[str]:
+        """The app users ``unassign_app_user`` can remove: direct, and no group covers them."""
+        with self.lock:
+            table = self.app_users[app_id]
+            return [
+                u
+                for u in table.ids
+                if cast(Any, table.get(u)).flags & DIRECT and not self._covered(app_id, u)
+            ]
+
     def app_user(self, app_id: str, user_id: str) -> dict[str, Any] | None:
         """The app user as ``GET /api/v1/apps/{app}/users/{user}`` shows it, or None."""
         with self.lock:
