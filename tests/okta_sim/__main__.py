@@ -37,6 +37,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--groups", type=int, default=None)
     p.add_argument("--apps", type=int, default=None)
     p.add_argument("--events", type=int, default=None)
+    p.add_argument(
+        "--app-assignments",
+        type=int,
+        default=None,
+        metavar="N",
+        help="about N app users over all apps (default: 1-6%% of users per app, plus groups)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--api-key", default="sim-api-token", help="SSWS token accepted by the org")
     p.add_argument(
@@ -83,7 +90,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.time()
     org = Org.generate(
-        seed=args.seed, users=args.users, groups=args.groups, apps=args.apps, events=args.events
+        seed=args.seed,
+        users=args.users,
+        groups=args.groups,
+        apps=args.apps,
+        events=args.events,
+        app_assignments=args.app_assignments,
     )
     org.search_lag_seconds = args.search_lag
     limits = RateLimitConfig(window_seconds=args.window_seconds, max_concurrent=args.max_concurrent)
@@ -116,7 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     print(sim.base_url, flush=True)
     print(
         f"okta-sim: {len(org.users)} users, {len(org.groups)} groups, {len(org.apps)} apps, "
-        f"{org.event_count} events; ready in {time.time() - started:.1f}s",
+        f"{sum(map(len, org.app_users.values()))} app users, {org.event_count} events; "
+        f"ready in {time.time() - started:.1f}s",
         file=sys.stderr,
         flush=True,
     )

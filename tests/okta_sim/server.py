@@ -57,6 +57,8 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/apps/([^/]+)$"), endpoints.get_app, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/users$"), endpoints.list_app_users, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/groups$"), endpoints.list_app_groups, "apps"),
+    (re.compile(r"^/api/v1/apps/([^/]+)/users/([^/]+)$"), endpoints.get_app_user, "apps"),
+    (re.compile(r"^/api/v1/apps/([^/]+)/groups/([^/]+)$"), endpoints.get_app_group, "apps"),
     (re.compile(r"^/api/v1/logs$"), endpoints.list_logs, "logs"),
     (re.compile(r"^/api/v1/meta/types/user$"), endpoints.list_user_types, "userTypes"),
     (re.compile(r"^/api/v1/meta/types/user/([^/]+)$"), endpoints.get_user_type, "userTypes"),
