@@ -239,9 +239,13 @@ def test_classic_engine_has_no_authenticators_or_devices(sim: OktaSimulator) -> 
         for path in ("/api/v1/users", f"/api/v1/users/{user}/factors", "/api/v1/policies"):
             params = {"type": "OKTA_SIGN_ON"} if path.endswith("policies") else {}
             assert get(sim.url(path), auth, params=params).status_code == 200, path
+        # Identity Engine policy types are refused like a type the org lacks.
+        access = {"type": "ACCESS_POLICY"}
+        okta_error(get(sim.url("/api/v1/policies"), auth, params=access), 400, "E0000002")
         assert sim.org.identity_engine is False
         sim.org.engine = "identity"
         assert get(sim.url("/api/v1/devices"), auth).status_code == 200
+        assert get(sim.url("/api/v1/policies"), auth, params=access).status_code == 200
     with pytest.raises(ValueError, match="engine"):
         sim.org.engine = "oie"
 

@@ -12,6 +12,20 @@ ENGINES = ("identity", "classic")
 # Among the simulator's endpoints, only Identity Engine orgs have these: the
 # Authenticators administration API and the Devices API are Identity Engine features.
 IDENTITY_ENGINE_ONLY = ("/api/v1/authenticators", "/api/v1/devices")
+# Policy types of Identity Engine only (authentication, profile enrollment, and Identity
+# Threat Protection's): a Classic org refuses them like a type it lacks (400 E0000002).
+IDENTITY_ENGINE_POLICY_TYPES = frozenset(
+    {
+        "ACCESS_POLICY",
+        "PROFILE_ENROLLMENT",
+        "POST_AUTH_SESSION",
+        "ENTITY_RISK",
+        "DEVICE_SIGNAL_COLLECTION",
+        "SESSION_VIOLATION_DETECTION",
+        "CLIENT_UPDATE",
+        "IDENTITY_CLAIM_SOURCING",
+    }
+)
 
 # Okta feature name -> the endpoint families that need it.  Custom admin roles and
 # resource sets are one licensed feature; either name turns both off.

@@ -33,7 +33,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import CITIES, DEPARTMENTS, FIRST_NAMES, TITLES
-from .features import ENGINES
+from .features import ENGINES, IDENTITY_ENGINE_POLICY_TYPES
 from .security_data import (
     AUTHENTICATORS,
     CUSTOM_POLICY_NAMES,
@@ -256,6 +256,13 @@ class SecurityMixin:
         if value not in ENGINES:
             raise ValueError(f"engine must be one of {ENGINES}, not {value!r}")
         self.identity_engine = value == "identity"
+
+    def policy_type_available(self, policy_type: str) -> bool:
+        """False for types the org lacks: disabled ones, and on Classic Engine the
+        Identity Engine-only ones."""
+        if policy_type in self.disabled_policy_types:
+            return False
+        return self.identity_engine or policy_type not in IDENTITY_ENGINE_POLICY_TYPES
 
     def _sec_bump(self) -> None:
         self._sec_ver += 1
@@ -1596,7 +1603,7 @@ class SecurityMixin:
     def visible_policy(self, pid: str) -> dict[str, Any] | None:
         """A policy of a type the org has (None for unknown ids and disabled types)."""
         policy = self.policies.get(pid)
-        if policy is None or policy["type"] in self.disabled_policy_types:
+        if policy is None or not self.policy_type_available(policy["type"]):
             return None
         return policy
 
