@@ -7,25 +7,18 @@ second with 401 E0000015 (see ``../shared/okta-api-notes.md``, Errors).
 
 from __future__ import annotations
 
+from .security_data import POLICY_TYPES
+
 ENGINES = ("identity", "classic")
 
 # Among the simulator's endpoints, only Identity Engine orgs have these: the
 # Authenticators administration API and the Devices API are Identity Engine features.
 IDENTITY_ENGINE_ONLY = ("/api/v1/authenticators", "/api/v1/devices")
-# Policy types of Identity Engine only (authentication, profile enrollment, and Identity
-# Threat Protection's): a Classic org refuses them like a type it lacks (400 E0000002).
-IDENTITY_ENGINE_POLICY_TYPES = frozenset(
-    {
-        "ACCESS_POLICY",
-        "PROFILE_ENROLLMENT",
-        "POST_AUTH_SESSION",
-        "ENTITY_RISK",
-        "DEVICE_SIGNAL_COLLECTION",
-        "SESSION_VIOLATION_DETECTION",
-        "CLIENT_UPDATE",
-        "IDENTITY_CLAIM_SOURCING",
-    }
-)
+# A Classic Engine org has the classic policy types only; the others (authentication,
+# profile enrollment, Identity Threat Protection's ...) are refused like a type it
+# lacks (400 E0000002).
+CLASSIC_POLICY_TYPES = frozenset({"OKTA_SIGN_ON", "PASSWORD", "MFA_ENROLL", "IDP_DISCOVERY"})
+IDENTITY_ENGINE_POLICY_TYPES = frozenset(POLICY_TYPES) - CLASSIC_POLICY_TYPES
 
 # Okta feature name -> the endpoint families that need it.  Custom admin roles and
 # resource sets are one licensed feature; either name turns both off.
