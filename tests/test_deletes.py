@@ -62,7 +62,8 @@ class Changes:
         self.member_added = sorted(outsiders)[0]
         apps = [a for a in org.all_apps() if org.app_user_ids(a["id"])]
         self.app = apps[0]["id"]
-        self.app_user_removed = org.app_user_ids(self.app)[0]
+        # One assigned directly: Okta refuses to unassign one a group still gives.
+        self.app_user_removed = org.removable_app_user_ids(self.app)[0]
         assigned_group_apps = [a["id"] for a in org.all_apps() if org.app_group_ids(a["id"])]
         self.group_app = assigned_group_apps[0]
         self.app_group_removed = org.app_group_ids(self.group_app)[0]
@@ -76,6 +77,8 @@ class Changes:
         deletable = [a["id"] for a in org.all_apps() if a["id"] not in (self.app, self.group_app)]
         self.app_deleted = deletable[-1]
 
+        self.org = org
+        self.app_users_before = set(org.snapshot()["app_users"])
         org.remove_group_member(self.group_left, self.member_removed)
         org.add_group_member(self.group_joined, self.member_added)
         org.unassign_app_user(self.app, self.app_user_removed)
@@ -96,7 +99,13 @@ class Changes:
                 (self.everyone, self.user_deleted),
             },
             "apps": {(self.app_deleted,)},
-            "app_users": {(self.app, self.app_user_removed)},
+            # The unassigned user, and whoever lost an app with the group that gave
+            # it (Okta logs each); not the cascades of a deleted user or app.
+            "app_users": {
+                (app, user)
+                for app, user in self.app_users_before - set(self.org.snapshot()["app_users"])
+                if app != self.app_deleted and user != self.user_deleted
+            },
             "app_groups": {(self.group_app, self.app_group_removed)},
         }
 

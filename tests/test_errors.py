@@ -134,13 +134,13 @@ def test_rejected_api_token(sim: OktaSimulator) -> None:
 
 
 def test_admin_without_the_role_gets_a_role_hint(sim: OktaSimulator) -> None:
-    sim.org.add_api_token(OTHER_KEY, permissions={"groups"})
+    sim.org.add_api_token(OTHER_KEY, permissions={"users"})
     run = run_debug({"org_url": sim.base_url, "api_key": OTHER_KEY}, streams=("users", "groups"))
-    assert_clean_failure(run, "stream 'users'", "E0000006", "Read-Only Administrator")
+    assert_clean_failure(run, "stream 'groups'", "E0000006", "Read-Only Administrator")
     assert_no_secrets(run, OTHER_KEY)
-    # Streams run in name order: groups finished and its bookmark was saved.
-    assert len(run.records("groups")) == len(sim.org.all_groups())
-    assert run.final_state["bookmarks"]["groups"]["replication_key_value"]
+    # users runs first: it finished and its bookmark was saved.
+    assert len(run.records("users")) == len(sim.org.all_users())
+    assert run.final_state["bookmarks"]["users"]["replication_key_value"]
 
 
 def test_feature_not_enabled(sim: OktaSimulator, api_config: dict[str, Any]) -> None:

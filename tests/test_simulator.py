@@ -1598,3 +1598,24 @@ def test_cli_serves_and_writes_service_app(tmp_path: Path) -> None:
         ) as tr:
             assert tr.status_code == 200
             assert tr.json()["token_type"] == "Bearer"
+
+
+def test_a_groups_assigned_apps_are_listed_and_paged(
+    sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = sim.org
+    group = next(
+        g for g in org.groups if sum(g in org.app_group_ids(a) for a in org.sorted_ids("apps")) > 1
+    )
+    expected = [a for a in org.sorted_ids("apps") if group in org.app_group_ids(a)]
+    first = get(http, sim.url(f"/api/v1/groups/{group}/apps?limit=1"))
+    assert first.status_code == 200
+    seen = [a["id"] for a in first.json()]
+    nxt = first.links["next"]["url"]
+    while nxt:
+        page = get(http, nxt)
+        seen += [a["id"] for a in page.json()]
+        nxt = page.links.get("next", {}).get("url")
+    okta_error(get(http, sim.url("/api/v1/groups/00gnope/apps")), 404, "E0000007")
+    assert seen == expected
+    assert sim.requests[-1].bucket == bucket_for("/api/v1/groups")

@@ -95,7 +95,7 @@ class GroupAppsListing(OktaStream):
     path = "/api/v1/groups/{groupId}/apps"
     primary_keys = ("id",)
     page_size = 200
-    oauth_scope = "okta.apps.read"
+    oauth_scope = "okta.groups.read"
     schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
 
 

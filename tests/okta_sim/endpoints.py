@@ -43,6 +43,7 @@ PAGE_SIZES: dict[str, tuple[int, int]] = {
     "group_users": (1000, 1000),
     "app_users": (50, 500),
     "app_groups": (20, 200),
+    "group_apps": (20, 200),
     # security endpoints (security_endpoints.py); Okta's documented defaults and maxima
     "iam_assignees": (100, 100),
     "iam_resources": (100, 100),
@@ -448,6 +449,22 @@ def list_app_groups(ctx: Ctx, app_id: str) -> Result:
         f"appgroups:{app_id}",
         org.sorted_app_groups(app_id),
         lambda gid: org.app_group_obj(app_id, gid),
+        None,
+        errors.invalid_cursor_paging,
+    )
+
+
+def list_group_apps(ctx: Ctx, group_id: str) -> Result:
+    """The apps a group is assigned to (Okta's "List all assigned apps" of a group)."""
+    org = ctx.org
+    _group_or_404(org, group_id)
+    assigned = [a for a in org.sorted_ids("apps") if group_id in org.app_groups.get(a, {})]
+    return _id_page(
+        ctx,
+        "group_apps",
+        f"groupapps:{group_id}",
+        assigned,
+        org.apps.get,
         None,
         errors.invalid_cursor_paging,
     )

@@ -53,6 +53,7 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/groups$"), endpoints.list_groups, "groups"),
     (re.compile(r"^/api/v1/groups/([^/]+)$"), endpoints.get_group, "groups"),
     (re.compile(r"^/api/v1/groups/([^/]+)/users$"), endpoints.list_group_users, "groups"),
+    (re.compile(r"^/api/v1/groups/([^/]+)/apps$"), endpoints.list_group_apps, "groups"),
     (re.compile(r"^/api/v1/apps$"), endpoints.list_apps, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)$"), endpoints.get_app, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/users$"), endpoints.list_app_users, "apps"),
