@@ -265,13 +265,15 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 continue
             description = str(body.get("error_description") or "")
             if error == "invalid_scope" and self._optional_scopes:
+                # Okta does not say which scope it refused: drop the optional ones
+                # one at a time, the least useful (last) first.
                 logger.info(
                     "Okta refused the scopes %s (%s); asking again without the optional %s.",
                     self.oauth_scopes,
                     description or error,
-                    " ".join(self._optional_scopes),
+                    self._optional_scopes[-1],
                 )
-                self._optional_scopes = ()
+                self._optional_scopes = self._optional_scopes[:-1]
                 continue
             if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
                 # The assertion is re-signed with Okta's clock, now known from Date.

@@ -333,6 +333,9 @@ class OktaStream(RESTStream["SplitResult"]):
     oauth_scope: t.ClassVar[str]
     #: Scopes of the other lists the stream reads (e.g. the groups whose roles it asks for).
     extra_scopes: t.ClassVar[tuple[str, ...]] = ()
+    #: Scopes the stream uses when granted and does without otherwise (see
+    #: ``TapOkta.optional_scopes``); check with ``authenticator.grants``.
+    optional_scopes: t.ClassVar[tuple[str, ...]] = ()
     #: False where Okta documents no page size (lists it does not page, where a
     #: ``limit`` would only cut the list short, or pages by ``after`` alone).
     takes_limit: t.ClassVar[bool] = True

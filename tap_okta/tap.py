@@ -67,6 +67,10 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
 )
 
 
+def _OPTIONAL_ORDER(scope: str) -> int:
+    return 0 if scope == LOGS_SCOPE else 1
+
+
 class TapOkta(Tap):
     """Singer tap for Okta: users, groups, apps, memberships and the System Log."""
 
@@ -324,12 +328,17 @@ class TapOkta(Tap):
         return users
 
     def optional_scopes(self) -> tuple[str, ...]:
-        """The change feed's scope: asked for when a directory stream runs, and
-        dropped (with a warning) if the app was not granted it."""
-        if self.okta_settings.scopes or LOGS_SCOPE in self.required_scopes():
+        """Scopes that make the selected streams cheaper or more exact but that an
+        existing service app may not have been granted: asked for, and dropped (the
+        stream then does without) if Okta refuses them. In order of use: the
+        change feed's first."""
+        if self.okta_settings.scopes:
             return ()
-        directory = any(isinstance(s, streams.DirectoryStream) for s in self._running())
-        return (LOGS_SCOPE,) if directory else ()
+        required = set(self.required_scopes())
+        wanted = [s for stream in self._running() for s in stream.optional_scopes]
+        return tuple(
+            dict.fromkeys(s for s in sorted(wanted, key=_OPTIONAL_ORDER) if s not in required)
+        )
 
     @override
     def discover_streams(self) -> list[Stream]:

@@ -21,6 +21,7 @@ from tap_okta.changes import (
 )
 from tap_okta.client import OktaStream, listing
 from tap_okta.errors import OktaAPIError
+from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import blank_client_secret
 from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.base import DirectoryStream
@@ -89,13 +90,16 @@ class AppsStream(DirectoryStream):
         return row
 
 
+GROUPS_SCOPE = "okta.groups.read"
+
+
 class GroupAppsListing(OktaStream):
     """Internal: the apps a group is assigned to (``/api/v1/groups/{groupId}/apps``)."""
 
     path = "/api/v1/groups/{groupId}/apps"
     primary_keys = ("id",)
     page_size = 200
-    oauth_scope = "okta.groups.read"
+    oauth_scope = GROUPS_SCOPE
     schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
 
 
@@ -272,7 +276,9 @@ class AppUsersStream(AssignmentStream):
     primary_keys = ("appId", "id")
     page_size = 500
     oauth_scope = "okta.apps.read"
-    extra_scopes = ("okta.groups.read",)  # the apps of a group whose members changed
+    # The apps of a group whose members changed; without it, Okta's own per-user
+    # assignment events still name those changes.
+    optional_scopes = (LOGS_SCOPE, GROUPS_SCOPE)
     schema = schemas.APP_USER.to_dict()
     change_events = APP_USER_EVENTS
     principal_target = "User"
@@ -282,7 +288,16 @@ class AppUsersStream(AssignmentStream):
         (scope GROUP), whatever Okta logs for the app: one request per changed
         group (its app list), in the groups bucket."""
         apps_of: dict[str, list[str]] = {}
-        for change in self.window.of_type(MEMBER_ADDED, MEMBER_REMOVED):
+        changes = self.window.of_type(MEMBER_ADDED, MEMBER_REMOVED)
+        if changes and not self.okta.authenticator.grants(GROUPS_SCOPE):
+            logger.info(
+                "Stream '%s': without %s, assignments through groups follow Okta's "
+                "per-user assignment events only.",
+                self.name,
+                GROUPS_SCOPE,
+            )
+            return
+        for change in changes:
             group, user = change.target("UserGroup"), change.target("User")
             if not group or not user:
                 continue

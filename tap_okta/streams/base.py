@@ -13,6 +13,7 @@ from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import Change, Window, tombstone
 from tap_okta.client import OktaStream
+from tap_okta.polling import LOGS_SCOPE
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -41,6 +42,7 @@ class DirectoryStream(OktaStream):
     always_complete: t.ClassVar[bool] = False
     #: The tap's change feed this stream reads (its own filter and windows).
     feed_attribute: t.ClassVar[str] = "change_feed"
+    optional_scopes: t.ClassVar[tuple[str, ...]] = (LOGS_SCOPE,)
     #: Without the change feed (no System Log access), read completely every run:
     #: the stream has no other way to learn what changed.
     complete_without_feed: t.ClassVar[bool] = False
