@@ -17,8 +17,8 @@ case "${1:-}" in
     .venv-sdk-next/bin/python -m pytest "$@"
     ;;
   *)
-    .venv/bin/ruff check tap_okta tests scripts
-    .venv/bin/ruff format --check tap_okta tests scripts
+    .venv/bin/ruff check tap_okta tests scripts benchmarks
+    .venv/bin/ruff format --check tap_okta tests scripts benchmarks
     .venv/bin/mypy
     .venv/bin/python -m pytest "$@"
     ;;
