@@ -115,6 +115,13 @@ def bookmark_of(state: t.Mapping[str, t.Any], *, capped: bool = True) -> str | N
     return min(str(value), str(signpost)) if signpost and capped else str(value)
 
 
+def bookmark_at_start(state: t.Mapping[str, t.Any]) -> str | None:
+    """The bookmark the stream's run started from: an unsorted stream's moves only
+    when the SDK finalizes it (``bookmark_of`` is where it will end)."""
+    value = state.get(BOOKMARK)
+    return str(value) if value else None
+
+
 def restore_bookmark(state: dict[str, t.Any], floor: str | None) -> None:
     """Undo a step back of a sorted stream's bookmark below ``floor``.
 

@@ -94,12 +94,13 @@ class TapOkta(Tap):
             terminate(signum, None)
 
     # BATCH is left out on purpose: bookmarks advance as records are written to
-    # stdout, which batch files would not honour.
+    # stdout, which batch files would not honour. ACTIVATE_VERSION is the plugin
+    # one: singer-sdk 0.54 has it in both enums (same value), 0.55 only there.
     capabilities: t.ClassVar[list[t.Any]] = [
         TapCapabilities.CATALOG,
         TapCapabilities.STATE,
         TapCapabilities.DISCOVER,
-        TapCapabilities.ACTIVATE_VERSION,
+        PluginCapabilities.ACTIVATE_VERSION,
         PluginCapabilities.ABOUT,
         PluginCapabilities.STREAM_MAPS,
         PluginCapabilities.FLATTENING,

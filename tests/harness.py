@@ -187,3 +187,8 @@ def assert_clean_failure(run: TapRun, *fragments: str) -> None:
     assert "ERROR" in last, last
     for fragment in fragments:
         assert fragment.lower() in last.lower(), f"{fragment!r} not in last line: {last}"
+
+
+def membership_group_ids(sim: OktaSimulator) -> list[str]:
+    """Groups whose members the tap reads: every group, the built-in Everyone included."""
+    return [group["id"] for group in sim.org.all_groups()]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import decimal
-import inspect
 import json
 import logging
 import random
@@ -22,7 +21,7 @@ import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.helpers import _state
+from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.streams import Stream
 from typing_extensions import override
@@ -60,38 +59,171 @@ def test_activate_version_goes_out_through_the_stream_maps(
     assert [(m.stream, m.version) for m in written] == [("group_members", 99)]
 
 
-def test_the_sdk_sends_its_own_activate_version_only_when_the_stream_asks() -> None:
-    # The directory streams answer False here and send it after a complete read.
-    source = inspect.getsource(Stream.sync)
-    assert "self.emit_activate_version_messages" in source
-    assert "_write_activate_version_message" in source
-    assert isinstance(inspect.getattr_static(Stream, "emit_activate_version_messages"), property)
+# --- a bare SDK tap: what the SDK itself does in sync() ------------------------------
+
+
+class _Rows(Stream):
+    """A bare SDK stream that yields ``rows`` and notes its state after the last one."""
+
+    name = "rows"
+    schema = th.PropertiesList(
+        th.Property("id", th.StringType),
+        th.Property("updated", th.DateTimeType),
+        th.Property("part", th.IntegerType),  # the context, as the SDK adds it
+    ).to_dict()
+    primary_keys = ("id",)
+    rows: t.ClassVar[list[dict[str, Any]]] = []
+
+    def __init__(self, tap: Tap) -> None:
+        super().__init__(tap)
+        #: ``get_context_state`` once every row is written, before the SDK finalizes it.
+        self.state_before_end: dict[str, Any] = {}
+
+    @override
+    def get_records(self, context: Any) -> t.Iterable[dict[str, Any]]:
+        yield from (dict(row) for row in self.rows)
+        # A generator resumes only when the SDK asks for the next record: the last
+        # one is written (and counted in the state) by now.
+        self.state_before_end = copy.deepcopy(dict(self.get_context_state(context)))
+
+
+class _RowsTap(Tap):
+    name = "rows-tap"
+    config_jsonschema = th.PropertiesList(
+        th.Property("emit_activate_version_messages", th.BooleanType)
+    ).to_dict()
+
+    @override
+    def discover_streams(self) -> list[Stream]:
+        return [_Rows(self)]
+
+
+def _rows_stream(
+    monkeypatch: pytest.MonkeyPatch, rows: list[dict[str, Any]], *, activate_version: bool = False
+) -> tuple[_Rows, list[Any]]:
+    """A bare SDK stream, and the list every message it writes goes to."""
+    monkeypatch.setattr(_Rows, "rows", rows)
+    tap = _RowsTap(
+        config={"emit_activate_version_messages": activate_version}, parse_env_config=False
+    )
+    written: list[Any] = []
+    monkeypatch.setattr(tap, "write_message", written.append)
+    monkeypatch.setattr(tap.state_writer, "write_state", lambda state: written.append(state))
+    return t.cast("_Rows", tap.streams["rows"]), written
+
+
+def _kinds(written: list[Any]) -> list[str]:
+    """The messages' types (STATE, a dict here, left out)."""
+    return [type(m).__name__.removesuffix("Message") for m in written if not isinstance(m, dict)]
+
+
+def _of(kind: str, written: list[Any]) -> list[Any]:
+    return [m for m in written if _kinds([m]) == [kind]]
+
+
+ROWS = [
+    {"id": "1", "updated": "2024-01-01T00:00:02.000000+00:00"},
+    {"id": "2", "updated": "2024-01-01T00:00:01.000000+00:00"},
+]
+
+
+@pytest.mark.parametrize("stream_asks", [True, False])
+def test_the_sdk_sends_activate_version_at_each_sync_of_a_full_table_stream_that_asks(
+    stream_asks: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Why the directory and snapshot streams answer False to
+    # `emit_activate_version_messages` and send it themselves after a complete read:
+    # the SDK's goes out at the start of every sync(), once per child context too.
+    stream, written = _rows_stream(monkeypatch, ROWS, activate_version=True)
+    monkeypatch.setattr(type(stream), "emit_activate_version_messages", stream_asks)
+    stream.sync({"part": 1})
+    stream.sync({"part": 2})
+    kinds = [k for k in _kinds(written) if k != "Schema"]
+    if stream_asks:
+        assert kinds == ["ActivateVersion", "Record", "Record"] * 2
+        versions = {m.version for m in _of("ActivateVersion", written) + _of("Record", written)}
+        assert len(versions) == 1  # records carry the version the SDK activated
+        assert versions != {None}
+    else:
+        assert kinds == ["Record", "Record"] * 2
+        assert {m.version for m in _of("Record", written)} == {None}
+
+
+def test_the_sdk_sends_no_activate_version_for_an_incremental_stream(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    stream, written = _rows_stream(monkeypatch, ROWS, activate_version=True)
+    stream.replication_key = "updated"
+    stream.sync()
+    assert "ActivateVersion" not in _kinds(written)
 
 
 @pytest.mark.parametrize("is_sorted", [True, False])
-def test_bookmark_keys(is_sorted: bool) -> None:
-    state: dict[str, Any] = {}
-    for stamp in ("2024-01-01T00:00:02.000Z", "2024-01-01T00:00:01.000Z"):
-        _state.increment_state(
-            state,
-            latest_record={"lastUpdated": stamp},
-            replication_key="lastUpdated",
-            is_sorted=is_sorted,
-            # As the streams set it: users sorted and unchecked, groups and logs checked.
-            check_sorted=not is_sorted,
-        )
+def test_the_sdks_bookmark_during_and_after_a_sync(
+    is_sorted: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ROWS go back in time; a third row is past the signpost (the sync's start).
+    future = "2999-01-01T00:00:00.000000+00:00"
+    stream, _ = _rows_stream(monkeypatch, [*ROWS, {"id": "3", "updated": future}][::-1])
+    stream.replication_key = "updated"
+    monkeypatch.setattr(_Rows, "is_sorted", is_sorted)
+    # As the streams set it: users sorted and unchecked, groups and logs checked.
+    monkeypatch.setattr(_Rows, "check_sorted", not is_sorted)
+    stream.stream_state.update({sdk_compat.BOOKMARK: "2023-01-01T00:00:00+00:00"})
+    stream.sync()
+    during, after = stream.state_before_end, stream.stream_state
     if is_sorted:
-        # Sorted and unchecked: the last record's value wins (restore_bookmark undoes a step back).
-        assert state[sdk_compat.BOOKMARK] == "2024-01-01T00:00:01.000Z"
-        sdk_compat.restore_bookmark(state, "2024-01-01T00:00:02.000Z")
-        assert state[sdk_compat.BOOKMARK] == "2024-01-01T00:00:02.000Z"
+        # Record by record: the last record's value, even a step back.
+        assert during[sdk_compat.BOOKMARK] == ROWS[0]["updated"]
+        assert sdk_compat.bookmark_of(during) == ROWS[0]["updated"]
+        assert after[sdk_compat.BOOKMARK] == ROWS[0]["updated"]
+        # Records written out of order (deletions) must not move it back.
+        sdk_compat.restore_bookmark(after, future)
+        assert sdk_compat.bookmark_of(after) == future
     else:
-        # Unsorted: the largest value is kept, capped by the signpost at the end.
-        assert state[sdk_compat.PROGRESS][sdk_compat.BOOKMARK] == "2024-01-01T00:00:02.000Z"
-        state[sdk_compat.SIGNPOST] = "2024-01-01T00:00:01.500Z"
-        assert sdk_compat.bookmark_of(state) == "2024-01-01T00:00:01.500Z"
-    sdk_compat.clear_bookmark(state)
-    assert sdk_compat.bookmark_of(state) is None
+        # The largest value goes into the progress markers; the bookmark stays
+        # where the run started until the SDK finalizes, capped at its signpost.
+        assert sdk_compat.bookmark_at_start(during) == "2023-01-01T00:00:00+00:00"
+        assert during[sdk_compat.PROGRESS][sdk_compat.BOOKMARK] == future
+        assert sdk_compat.bookmark_of(during, capped=False) == future
+        signpost = during[sdk_compat.SIGNPOST]
+        assert signpost < future
+        assert sdk_compat.bookmark_of(during) == signpost
+        assert after[sdk_compat.BOOKMARK] == signpost
+        assert sdk_compat.PROGRESS not in after
+    assert sdk_compat.bookmark_at_start(after) == sdk_compat.bookmark_of(after)
+    sdk_compat.clear_bookmark(after)
+    assert sdk_compat.bookmark_of(after) is None
+
+
+def test_the_sdk_writes_each_record_through_the_streams_generate_record_messages(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The RECORD shortcut replaces this method; the SDK must still call it, once
+    # per record, and write what it yields.
+    stream, written = _rows_stream(monkeypatch, ROWS)
+    seen: list[str] = []
+
+    def generate(record: dict[str, Any]) -> Any:
+        seen.append(record["id"])
+        return Stream._generate_record_messages(stream, record)
+
+    monkeypatch.setattr(stream, "_generate_record_messages", generate)
+    stream.sync()
+    assert seen == ["1", "2"]
+    assert [m.record["id"] for m in _of("Record", written)] == ["1", "2"]
+
+
+def test_the_sdks_record_messages_prune_conform_and_stamp(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream, _ = _rows_stream(monkeypatch, [])
+    monkeypatch.setitem(stream.schema["properties"], "score", {"type": ["number", "null"]})
+    stream.metadata[("properties", "updated")].selected = False
+    stream._mask = None  # the mask is cached from the metadata first seen
+    [message] = Stream._generate_record_messages(
+        stream, {"id": "1", "updated": "x", "score": float("nan"), "undeclared": 1}
+    )
+    assert message.record == {"id": "1", "score": None}
+    assert message.time_extracted is not None
 
 
 def test_state_on_demand_is_written_even_right_after_the_sdks_own(
@@ -102,6 +234,8 @@ def test_state_on_demand_is_written_even_right_after_the_sdks_own(
     stream = tap.streams["users"]
     stream.state_manager.is_flushed = True  # the SDK just wrote one
     stream.stream_state["delivered"] = ["2024-01-01T00:00:00.000Z 00u1"]  # ours moved on
+    stream._write_state_message()  # the SDK's own skips it: nothing new since its last
+    assert written == []
     sdk_compat.write_state(stream)
     assert len(written) == 1
     assert written[0]["bookmarks"]["users"]["delivered"] == ["2024-01-01T00:00:00.000Z 00u1"]
@@ -319,27 +453,33 @@ def test_record_messages_follow_a_new_schema(tap: TapOkta) -> None:
     assert message.record == {"uuid": "u1"}
 
 
-def test_the_sdk_writes_records_through_generate_record_messages() -> None:
-    # The shortcut replaces this method; the SDK must still call it for every record.
-    source = inspect.getsource(Stream._write_record_message)
-    assert "self._generate_record_messages(record)" in source
-    source = inspect.getsource(Stream._generate_record_messages)
-    for step in ("pop_deselected_record_properties", "conform_record_data_types", "utc_now()"):
-        assert step in source
-
-
 # --- the next page, requested early -------------------------------------------------
 
 
-def test_the_sdk_prepares_each_page_from_the_paginators_current_value() -> None:
-    from singer_sdk.streams.rest import _HTTPStream
+def test_the_request_for_a_token_is_the_one_the_sdks_paging_loop_sends(
+    sim: OktaSimulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    tap = TapOkta(config={"org_url": sim.base_url, "api_key": API_KEY}, parse_env_config=False)
+    stream = tap.streams["users"]
+    by_the_sdk: list[tuple[Any, requests.PreparedRequest]] = []
+    prepare = stream._prepare_request
 
-    loop = inspect.getsource(_HTTPStream.request_records)
-    assert "self._prepare_request(context=context, page=paginator)" in loop
-    assert "decorated_request(prepared_request, context)" in loop
-    prepare = inspect.getsource(_HTTPStream._prepare_request)
-    assert "page.current_value" in prepare
-    assert prepare.count("page.") == 1  # nothing else of the paginator
+    def noting(*, context: Any, page: Any) -> requests.PreparedRequest:
+        request = prepare(context=context, page=page)
+        if isinstance(page, BaseAPIPaginator):  # the SDK's loop, not sdk_compat's
+            by_the_sdk.append((page.current_value, request))
+        return request
+
+    monkeypatch.setattr(stream, "_prepare_request", noting)
+    sim.clear_requests()
+    assert len(list(stream.request_records(None))) == len(sim.org.all_users())
+    assert len(by_the_sdk) >= 2  # a first page and a next one
+    assert by_the_sdk[0][0] is None
+    sent = [r.url for _, r in by_the_sdk]
+    assert [sim.base_url + r.target for r in sim.requests][: len(sent)] == sent
+    for token, request in by_the_sdk:
+        ours = sdk_compat.prepare_request(stream, None, token)
+        assert (ours.method, ours.url, ours.body) == (request.method, request.url, request.body)
 
 
 @pytest.mark.parametrize("name", ["users", "logs"])

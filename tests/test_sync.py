@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import API_KEY
-from tests.harness import ALL_STREAMS, TapRun, run_tap
+from tests.harness import ALL_STREAMS, TapRun, membership_group_ids, run_tap
 from tests.okta_sim import USER_STATUSES, OktaSimulator
 
 MAX_PAGE = {
@@ -18,11 +18,6 @@ MAX_PAGE = {
     "/api/v1/apps": 200,
     "/api/v1/logs": 1000,
 }
-
-
-def membership_group_ids(sim: OktaSimulator) -> list[str]:
-    """Groups whose members the tap reads: every group, the built-in Everyone included."""
-    return [group["id"] for group in sim.org.all_groups()]
 
 
 def expected_memberships(sim: OktaSimulator) -> set[tuple[str, str]]:

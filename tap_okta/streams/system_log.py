@@ -60,7 +60,7 @@ class LogsStream(SystemLogReader):
     def since_for(self, context: Context | None) -> str:
         floor = self.retention_floor()
         state = self.get_context_state(context)
-        newest = state.get("replication_key_value")
+        newest = sdk_compat.bookmark_at_start(state)
         start_date = self.okta.settings.start_date
         if newest:
             since = parse_timestamp(newest) - self.LATE_ARRIVAL

@@ -1,11 +1,11 @@
 """Throughput: a bare requests loop, the Airbyte connector and tap-okta on one simulator.
 
-    .venv/bin/python -m scripts.throughput                  # users 50,000; logs 100,000 events
-    .venv/bin/python -m scripts.throughput --users 5000 --events 10000 --rounds 1
-    .venv/bin/python -m scripts.throughput --no-airbyte     # bare loop and tap-okta only
-    .venv/bin/python -m scripts.throughput --memory 10000,100000,1000000   # tap-okta, logs
-    .venv/bin/python -m scripts.throughput --profile users  # cProfile of one tap-okta run
-    .venv/bin/python -m scripts.throughput --profile users --py-spy PATH/TO/py-spy  # sampled
+    .venv/bin/python -m benchmarks.throughput                  # users 50,000; logs 100,000 events
+    .venv/bin/python -m benchmarks.throughput --users 5000 --events 10000 --rounds 1
+    .venv/bin/python -m benchmarks.throughput --no-airbyte     # bare loop and tap-okta only
+    .venv/bin/python -m benchmarks.throughput --memory 10000,100000,1000000   # tap-okta, logs
+    .venv/bin/python -m benchmarks.throughput --profile users  # cProfile of one tap-okta run
+    .venv/bin/python -m benchmarks.throughput --profile users --py-spy PATH/TO/py-spy  # sampled
 
 One simulator (``tests.okta_sim``) serves https with a throwaway certificate, rate
 limits in 1-second windows (Okta's limits per second instead of per minute: nothing
@@ -71,7 +71,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from scripts.benchmark import API_KEY, LAUNCHER, ROOT, stream_of, tap_env, worktree
+from benchmarks.benchmark import API_KEY, LAUNCHER, ROOT, stream_of, tap_env, worktree
 from tests.harness import catalog_selecting
 from tests.okta_sim import OktaSimulator, RequestRecord
 from tests.okta_sim.ratelimit import RateLimitConfig

@@ -1,11 +1,11 @@
 """Benchmark tap-okta against a large simulated org.
 
-    .venv/bin/python -m scripts.benchmark                      # 50,000 users, Okta's limits
-    .venv/bin/python -m scripts.benchmark --window-seconds 5   # same limits, 5 s windows
-    .venv/bin/python -m scripts.benchmark --users 5000 --auth service_app \
+    .venv/bin/python -m benchmarks.benchmark                      # 50,000 users, Okta's limits
+    .venv/bin/python -m benchmarks.benchmark --window-seconds 5   # same limits, 5 s windows
+    .venv/bin/python -m benchmarks.benchmark --users 5000 --auth service_app \
         --rate-limit /api/v1/users=20
-    .venv/bin/python -m scripts.benchmark --directory-hourly   # old tap vs new, see below
-    .venv/bin/python -m scripts.benchmark --security-hourly    # scripts/security_cost.py
+    .venv/bin/python -m benchmarks.benchmark --directory-hourly --old-commit main  # see below
+    .venv/bin/python -m benchmarks.benchmark --security-hourly    # benchmarks/security_cost.py
 
 Run from the repository root, as a module: it imports the simulator and the test
 harness from ``tests``.
@@ -53,10 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from tap_okta.tap import STREAM_TYPES
-from tests.harness import ALL_STREAMS, catalog_selecting
+from tests.harness import ALL_STREAMS, catalog_selecting, membership_group_ids
 from tests.okta_sim import OktaSimulator, Org, RequestRecord
 from tests.okta_sim.ratelimit import RateLimitConfig
-from tests.test_sync import membership_group_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -302,7 +301,6 @@ def print_report(report: dict[str, Any]) -> None:
 
 # --- --directory-hourly: the old tap against the new one, directory streams only ---
 
-OLD_COMMIT = "7a2b8f9"
 DIRECTORY = tuple(stream for stream in ALL_STREAMS if stream != "logs")
 # Request family (as stream_of names it) -> column heading.
 FAMILIES = {
@@ -886,18 +884,22 @@ def main() -> int:
     )
     parser.add_argument(
         "--old-commit",
-        default=OLD_COMMIT,
-        help=f"the old tap for --directory-hourly (default {OLD_COMMIT})",
+        default=None,
+        metavar="REV",
+        help="the old tap for --directory-hourly: any git revision (a SHA, main, HEAD~)",
     )
     args = parser.parse_args()
     if args.directory_hourly:
+        if not args.old_commit:
+            # No default: which tap is "old" is the question the comparison answers.
+            parser.error("--directory-hourly needs --old-commit REV")
         if args.window_seconds is None:
             args.window_seconds = 1.0
         if args.share is None:
             args.share = 1.0
         return directory_hourly(args)
     if args.security_hourly:
-        from scripts.security_cost import security_hourly  # it imports this module
+        from benchmarks.security_cost import security_hourly  # it imports this module
 
         args.window_seconds = args.window_seconds or 1.0
         args.share = args.share or 1.0

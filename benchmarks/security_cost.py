@@ -1,4 +1,4 @@
-"""``python -m scripts.benchmark --security-hourly``: what the security streams cost.
+"""``python -m benchmarks.benchmark --security-hourly``: what the security streams cost.
 
 On one simulated org (50,000 users by default): a first run of every security
 stream (complete: one factor request per user, one role request per group), a
@@ -19,7 +19,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from scripts.benchmark import API_KEY, rate_limit_config, run_tap, tap_config
+from benchmarks.benchmark import API_KEY, rate_limit_config, run_tap, tap_config
 from tap_okta.tap import STREAM_TYPES
 from tests.okta_sim import OktaSimulator, RequestRecord
 
