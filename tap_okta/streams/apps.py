@@ -61,7 +61,6 @@ class AppsStream(DirectoryStream):
     schema = schemas.APP.to_dict()
     always_complete = True
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.start_run(state)
@@ -138,7 +137,6 @@ class AssignmentStream(DirectoryStream):
     #: The System Log target type of the assigned user or group.
     principal_target: t.ClassVar[str]
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         plan = self.start_run(state)

@@ -164,7 +164,6 @@ class ChangeTrackingStream(DirectoryStream):
                 deleted[target.id] = change
         return deleted
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         bookmark_before = sdk_compat.bookmark_of(state)

@@ -172,7 +172,6 @@ class GroupMembersStream(DirectoryStream):
 
     consistency_margin = 5.0
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         plan = self.start_run(state)

@@ -62,7 +62,6 @@ class FanOutStream(DirectoryStream):
     #: Keep the ids written per principal, for exact deletions.
     track_keys: t.ClassVar[bool] = True
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         plan = self.start_run(state)

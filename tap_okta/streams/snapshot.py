@@ -92,7 +92,6 @@ class SnapshotStream(OktaStream):
     #: The record field that identifies a record within its parent.
     key_field: t.ClassVar[str] = "id"
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         now = self.okta.rate_limiter.server_clock.now_datetime()

@@ -88,7 +88,6 @@ class LogsStream(SystemLogReader):
 
     # -- reading ------------------------------------------------------------
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         cursor = state.get(self.CURSOR_KEY)
