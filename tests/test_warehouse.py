@@ -110,7 +110,18 @@ def pick(sim: OktaSimulator) -> dict[str, str]:
         a["id"] for a in org.all_apps() if org.app_user_ids(a["id"]) and org.app_group_ids(a["id"])
     ]
     users = [u["id"] for u in org.all_users()]
+    # A group assigned to an app other than the ones above: its new member gets that
+    # app through the group (scope GROUP), an assignment no event names directly.
+    via_group = next(
+        (a["id"], g)
+        for a in org.all_apps()
+        if a["id"] not in apps[:2]
+        for g in org.app_group_ids(a["id"])
+        if g in groups[3:]
+    )
     return {
+        "group_app": via_group[0],
+        "assigned_group": via_group[1],
         "group_a": groups[0],
         "group_b": groups[1],
         "group_deleted": groups[2],
@@ -158,10 +169,20 @@ def test_rounds_of_changes_keep_every_table_equal_to_the_org(
         app, next(u["id"] for u in org.all_users() if u["id"] not in org.app_user_ids(app))
     )
     org.unassign_app_group(app, org.app_group_ids(app)[0])
+    group_app, assigned_group = chosen["group_app"], chosen["assigned_group"]
+    newcomer = next(
+        u["id"]
+        for u in org.all_users()
+        if u["id"] not in org.app_user_ids(group_app)
+        and u["id"] not in org.group_members(assigned_group)
+    )
+    org.add_group_member(assigned_group, newcomer)
+    assert newcomer in org.app_user_ids(group_app)  # through the group
     org.create_user()
     org.update_user_profile(org.all_users()[0]["id"], {"title": "Round 1"})
     second = rounds.run("round1-changes")
     assert all(r["missing"] == 0 and r["extra"] == 0 for r in second.values()), second
+    assert (group_app, newcomer) in project.live_keys(target, "app_users")
     if target == "target-postgres":
         after = batched_at(postgres_database, "group_members")
         everyone = next(g["id"] for g in org.all_groups() if g["type"] == "BUILT_IN")
