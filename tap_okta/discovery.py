@@ -144,23 +144,17 @@ class ProfileDiscovery:
 
     def read(self) -> dict[str, Attributes]:
         """Attributes per stream name; a stream left out keeps its built-in profile."""
-        try:
-            default = self._read_one(DEFAULT_USER_SCHEMA)
-        except OktaAPIError as exc:
-            if not _denied(exc):
-                raise
-            logger.warning(
-                "Discovery: Okta's profile schemas are not readable with these credentials "
-                "(%s), so the catalog does not name custom profile attributes: users and "
-                "groups keep an open 'profile' object (every attribute is still synced, "
-                "untyped). To type them, grant the scope %s (and %s) to the service app, or "
-                "give the API token's admin a role that can read profile schemas (e.g. "
-                "Read-Only Administrator), then refresh the catalog (meltano run "
-                "--refresh-catalog ...).",
-                _reason(exc),
-                SCHEMAS_SCOPE,
-                USER_TYPES_SCOPE,
-            )
+        default = self._read_or_warn(
+            DEFAULT_USER_SCHEMA,
+            "Discovery: Okta's profile schemas are not readable with these credentials "
+            "(%s), so the catalog does not name custom profile attributes: users and "
+            "groups keep an open 'profile' object (every attribute is still synced, "
+            f"untyped). To type them, grant the scope {SCHEMAS_SCOPE} (and "
+            f"{USER_TYPES_SCOPE}) to the service app, or give the API token's admin a role "
+            "that can read profile schemas (e.g. Read-Only Administrator), then refresh the "
+            "catalog (meltano run --refresh-catalog ...).",
+        )
+        if default is None:
             return {}
         default_label, others = self._other_user_types()
         user_schemas = [(default_label, default), *others]
@@ -170,19 +164,25 @@ class ProfileDiscovery:
         for conflict in conflicts:
             logger.warning("Discovery: %s", conflict.describe())
         found = {USERS: attributes}
+        group = self._read_or_warn(
+            GROUP_SCHEMA,
+            "Discovery: Okta's group profile schema is not readable (%s): groups keep "
+            "an open 'profile' object.",
+        )
+        if group is not None:
+            found[GROUPS] = profile_schemas.profile_attributes(group)
+        return found
+
+    def _read_or_warn(self, path: str, warning: str) -> dict[str, t.Any] | None:
+        """One schema; None, with ``warning`` (``%s``: Okta's reason), when the
+        credentials may not read it."""
         try:
-            group = self._read_one(GROUP_SCHEMA)
+            return self._read_one(path)
         except OktaAPIError as exc:
             if not _denied(exc):
                 raise
-            logger.warning(
-                "Discovery: Okta's group profile schema is not readable (%s): groups keep "
-                "an open 'profile' object.",
-                _reason(exc),
-            )
-        else:
-            found[GROUPS] = profile_schemas.profile_attributes(group)
-        return found
+            logger.warning(warning, _reason(exc))
+            return None
 
     def _other_user_types(self) -> tuple[str, list[tuple[str, dict[str, t.Any]]]]:
         """The default type's name, and the other types' (name, schema)."""

@@ -6,8 +6,6 @@ import datetime as dt
 import logging
 import typing as t
 
-from typing_extensions import override
-
 from tap_okta import schemas, sdk_compat
 from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp

@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 import typing as t
 
-from typing_extensions import override
-
 from tap_okta import reconcile
 from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp
