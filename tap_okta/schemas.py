@@ -188,6 +188,14 @@ APP = th.PropertiesList(
     th.Property("licensing", OPEN_OBJECT),
     th.Property("profile", OPEN_OBJECT),
     th.Property("universalLogout", OPEN_OBJECT),
+    th.Property(
+        "expressConfiguration",
+        th.ObjectType(
+            th.Property("supportedCapabilities", th.ArrayType(th.StringType)),
+            th.Property("enabledCapabilities", th.ArrayType(th.StringType)),
+            additional_properties=True,
+        ),
+    ),
     LINKS,
     EMBEDDED,
     DELETED_AT,

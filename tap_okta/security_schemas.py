@@ -70,6 +70,8 @@ RESOURCE_SET_RESOURCE = th.PropertiesList(
     _parent("resourceSetId", "resource set"),
     _id("The resource's id within the set."),
     th.Property("orn", th.StringType, description="Okta Resource Name of the covered object."),
+    # {"Exclude": {"okta:ORN": [...]}}: e.g. "all apps but these".
+    th.Property("conditions", OPEN_OBJECT),
     *_CREATED_UPDATED,
     LINKS,
     DELETED_AT,
@@ -79,6 +81,8 @@ USER_FACTOR = th.PropertiesList(
     _parent("userId", "user"),
     _id("The factor's id."),
     *_strings("factorType", "provider", "vendorName", "status"),
+    # Custom TOTP (token:hotp) factors name the factor profile they were enrolled with.
+    th.Property("factorProfileId", th.StringType),
     *_CREATED_UPDATED,
     th.Property("profile", OPEN_OBJECT),
     th.Property("verify", OPEN_OBJECT),
@@ -185,6 +189,8 @@ NETWORK_ZONE = th.PropertiesList(
     _id(),
     *_strings("type", "name", "status", "usage", "proxyType"),
     th.Property("system", th.BooleanType),
+    # IP zones: true on the DefaultExemptIpZone when its IPs pass the blocklists.
+    th.Property("useAsExemptList", th.BooleanType),
     *_CREATED_UPDATED,
     th.Property("gateways", th.ArrayType(OPEN_ITEM)),
     th.Property("proxies", th.ArrayType(OPEN_ITEM)),
@@ -214,6 +220,25 @@ AUTHORIZATION_SERVER = th.PropertiesList(
     th.Property("default", th.BooleanType),
     *_CREATED_UPDATED,
     th.Property("credentials", OPEN_OBJECT),
+    # Access token encryption: the algorithm (RSA-OAEP-256/384/512) and the keys to
+    # encrypt with, given inline (jwks) or by URL (jwks_uri).
+    th.Property("accessTokenEncryptedResponseAlgorithm", th.StringType),
+    th.Property(
+        "jwks",
+        th.ObjectType(
+            th.Property(
+                "keys",
+                th.ArrayType(
+                    th.ObjectType(
+                        *_strings("kid", "kty", "use", "status", "e", "n"),
+                        additional_properties=True,
+                    )
+                ),
+            ),
+            additional_properties=True,
+        ),
+    ),
+    th.Property("jwks_uri", th.StringType),
     LINKS,
     DELETED_AT,
 )

@@ -31,6 +31,7 @@ from tests.harness import (
 )
 from tests.okta_sim import ALL_FAMILIES, OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
+from tests.okta_sim.security_data import POLICY_TYPES as SIM_POLICY_TYPES
 
 ORIGINAL = ("users", "groups", "group_members", "apps", "app_users", "app_groups", "logs")
 SECURITY: dict[str, type[Any]] = {cls.name: cls for cls in STREAM_TYPES if cls.name not in ORIGINAL}
@@ -362,6 +363,19 @@ def test_policies_of_types_the_org_lacks_are_skipped(
     assert "no ENTITY_RISK policies" in run.stderr
 
 
+def test_policies_of_every_documented_type_are_read(
+    sim: OktaSimulator, config: dict[str, Any]
+) -> None:
+    """An org with every feature: each type of Okta's PolicyType enum is listed."""
+    sim.org.disabled_policy_types.clear()
+    run = run_tap(config, streams=("policies", "policy_rules"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert set(live(run, "policies")) == expected(sim, "policies")
+    assert set(live(run, "policy_rules")) == expected(sim, "policy_rules")
+    assert {r["type"] for r in run.records("policies")} == set(SIM_POLICY_TYPES)
+    assert "Okta lists no" not in run.stderr
+
+
 def test_a_service_app_without_the_roles_scope_names_stream_and_scope(sim: OktaSimulator) -> None:
     app = sim.org.register_service_app(scopes=BASE_SCOPES)
     config = {
@@ -414,3 +428,40 @@ def test_a_token_without_the_stream_scope_names_stream_scope_and_role(
     run = run_tap({**oauth, "scopes": sorted(BASE_SCOPES)}, streams=("custom_roles",))
     assert_clean_failure(run, "custom_roles", "okta.roles.read", "Super Administrator")
     assert_no_secrets(run, oauth["private_key"])
+
+
+# -- fields Okta documents (management OpenAPI spec) ---------------------------------
+
+DOCUMENTED_FIELDS = (
+    ("network_zones", "useAsExemptList"),
+    ("resource_set_resources", "conditions"),
+    ("authorization_servers", "jwks"),
+    ("authorization_servers", "jwks_uri"),
+    ("authorization_servers", "accessTokenEncryptedResponseAlgorithm"),
+    ("apps", "expressConfiguration"),
+    ("user_factors", "factorProfileId"),
+)
+PRIMARY_KEYS = {cls.name: cls.primary_keys for cls in STREAM_TYPES}
+
+
+def test_fields_okta_documents_reach_the_output(sim: OktaSimulator, config: dict[str, Any]) -> None:
+    # The generated apps carry no expressConfiguration: give one app that of Okta's example.
+    express = {
+        "supportedCapabilities": ["SSO", "PROVISIONING", "UNIVERSAL_LOGOUT"],
+        "enabledCapabilities": ["SSO"],
+    }
+    saml = sorted(a["id"] for a in sim.org.all_apps() if a["signOnMode"] == "SAML_2_0")[0]
+    with sim.org.lock:
+        sim.org.apps[saml]["expressConfiguration"] = express
+    streams = tuple(dict.fromkeys(stream for stream, _ in DOCUMENTED_FIELDS))
+    run = run_tap(config, streams=streams)
+    assert run.returncode == 0, run.stderr[-3000:]
+    schemas = {m["stream"]: m["schema"] for m in run.messages if m["type"] == "SCHEMA"}
+    for stream, field in DOCUMENTED_FIELDS:
+        assert field in schemas[stream]["properties"], (stream, field)
+        pks = PRIMARY_KEYS[stream]
+        source = sim.org.all_apps() if stream == "apps" else sim.org.snapshot_objects(stream)
+        carried = {tuple(o[k] for k in pks): o[field] for o in source if o.get(field) is not None}
+        assert carried, f"no {stream} object of the simulated org has {field}"
+        written = {tuple(r[k] for k in pks): r.get(field) for r in run.records(stream)}
+        assert {key: written.get(key) for key in carried} == carried, (stream, field)

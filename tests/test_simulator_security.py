@@ -253,6 +253,7 @@ def test_custom_roles_permissions_and_resource_sets(
     okta_error(get(http, sim.url("/api/v1/iam/roles/nope/permissions")), 404, "E0000007")
     # Resources: limit (default 100); the first set spans pages of 20.
     sizes = {}
+    conditional: list[str] = []
     for s in sets:
         url = sim.url(f"/api/v1/iam/resource-sets/{s['id']}/resources")
         for limit in (100, 20):
@@ -265,6 +266,14 @@ def test_custom_roles_permissions_and_resource_sets(
             assert r["orn"].startswith("orn:okta:")
             assert org.org_id in r["orn"]
             assert set(r["_links"]) == {"self", "resource"}
+            if "conditions" in r:  # all apps but some, as in Okta's example
+                assert r["orn"] == f"orn:okta:idp:{org.org_id}:apps"
+                assert r["_links"]["self"]["href"] == sim.url("/api/v1/apps")
+                excluded = r["conditions"]["Exclude"]["okta:ORN"]
+                assert excluded[-1] == f"{r['orn']}:slack"
+                assert excluded[0] in {a["orn"] for a in org.all_apps()}
+                conditional.append(r["id"])
+    assert len(conditional) == 1
     assert max(n for n, _ in sizes.values()) > 20
     assert max(p for _, p in sizes.values()) > 1
     assert all(3 <= n <= 30 for n, _ in sizes.values())
@@ -286,6 +295,7 @@ FACTOR_PREFIXES = {
     ("question", "OKTA"): "ufs",
     ("token:hardware", "YUBICO"): "ykf",
     ("token", "RSA"): "rsa",
+    ("token:hotp", "CUSTOM"): "chf",
 }
 
 
@@ -317,6 +327,10 @@ def test_factors(sim: OktaSimulator, http: requests.Session) -> None:
                 assert profile["questionText"]
             if f["status"] == "PENDING_ACTIVATION":
                 assert f["_links"]["next"]["name"] == "activate"
+            # Only Custom TOTP factors name the factor profile they were enrolled with.
+            assert f.get("factorProfileId") == (
+                org.custom_totp_profile_id if f["factorType"] == "token:hotp" else None
+            )
     with_factors = sum(1 for _, fs in per_user if fs)
     assert 0.6 < with_factors / len(per_user) < 0.95
     assert all(
@@ -324,7 +338,8 @@ def test_factors(sim: OktaSimulator, http: requests.Session) -> None:
     )
     assert any(sum(f["factorType"] == "webauthn" for f in fs) == 2 for _, fs in per_user)
     assert any(not fs for uid, fs in per_user if uid in by_status["ACTIVE"])
-    assert {"push", "sms", "email", "webauthn"} <= set(seen)
+    assert {"push", "sms", "email", "webauthn", "token:hotp"} <= set(seen)
+    assert org.custom_totp_profile_id.startswith("fpr")
     # A DEPROVISIONED user still answers (the generated ones hold none); unknown: 404.
     gone = by_status["DEPROVISIONED"][0]
     assert ok(get(http, sim.url(f"/api/v1/users/{gone}/factors"))) == []
@@ -584,6 +599,8 @@ def test_zones_idps_authorization_servers_trusted_origins(
     }
     assert {z["type"] for z in zones} >= {"IP", "DYNAMIC_V2"}
     assert {z["usage"] for z in zones} == {"POLICY", "BLOCKLIST"}
+    exempt = [z["name"] for z in zones if z.get("useAsExemptList")]
+    assert exempt == ["DefaultExemptIpZone"]
     ip = next(z for z in zones if z["name"] == "Corporate Offices")
     assert {g["type"] for g in ip["gateways"]} == {"CIDR", "RANGE"}
     system = ok(get(http, zones_url, params={"filter": "system eq true"}))
@@ -660,6 +677,13 @@ def test_zones_idps_authorization_servers_trusted_origins(
     assert [s["name"] for s in servers if s["default"]] == ["default"]
     default = next(s for s in servers if s["default"])
     assert default["issuer"] == org.domain_url + "/oauth2/default"
+    # Access token encryption: keys by URL on the default server, inline on Partner API.
+    assert default["jwks_uri"].startswith("https://")
+    assert default["accessTokenEncryptedResponseAlgorithm"] == "RSA-OAEP-384"
+    partner = next(s for s in servers if s["name"] == "Partner API")
+    assert partner["accessTokenEncryptedResponseAlgorithm"] == "RSA-OAEP-256"
+    [key] = partner["jwks"]["keys"]
+    assert (key["kty"], key["use"], key["e"]) == ("RSA", "enc", "AQAB")
     assert set(default["credentials"]["signing"]) == {
         "rotationMode",
         "lastRotated",

@@ -109,7 +109,9 @@ class TrustedOriginsStream(SnapshotStream):
     schema = schemas.TRUSTED_ORIGIN.to_dict()
 
 
-# Okta lists policies one type at a time.
+# Okta lists policies one type at a time: every value of the `type` parameter of
+# "List all policies" (PolicyType in Okta's management OpenAPI spec). Authorization
+# server policies (OAUTH_AUTHORIZATION_POLICY) are listed under each server instead.
 POLICY_TYPES: tuple[str, ...] = (
     "OKTA_SIGN_ON",
     "PASSWORD",
@@ -120,6 +122,9 @@ POLICY_TYPES: tuple[str, ...] = (
     "POST_AUTH_SESSION",
     "ENTITY_RISK",
     "DEVICE_SIGNAL_COLLECTION",
+    "SESSION_VIOLATION_DETECTION",
+    "CLIENT_UPDATE",
+    "IDENTITY_CLAIM_SOURCING",
 )
 
 

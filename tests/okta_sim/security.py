@@ -114,6 +114,7 @@ class _Factor:
     last_updated: int
     profile: dict[str, Any]
     activation: dict[str, Any] | None = None  # _embedded.activation of a pending TOTP
+    factor_profile_id: str | None = None  # a Custom TOTP (token:hotp) factor's profile
 
 
 def _between(rng: random.Random, lo: int, hi: int) -> int:
@@ -210,6 +211,11 @@ class SecurityMixin:
         # their own: the directory's ids and data are what they were before these existed.
         self._sec_rng = random.Random(seed * 7919 + 4)
         self._sec_mut_rng = random.Random(seed * 7919 + 5)
+        # Fields added later (Okta documents them; the org carried none) draw from here,
+        # so every object generated before them is unchanged.
+        self._sec_extra_rng = random.Random(seed * 7919 + 6)
+        # The org's Custom TOTP factor profile, which token:hotp factors are enrolled with.
+        self.custom_totp_profile_id = ""
         self.org_id = ORG_ID
         # user id -> assignment id -> stored assignment (direct, assignmentType USER)
         self.user_roles: dict[str, dict[str, dict[str, Any]]] = {}
@@ -289,6 +295,7 @@ class SecurityMixin:
     def _generate_security(self, now_s: int) -> None:
         rng = self._sec_rng
         org_created = now_s - 3 * 365 * DAY - 30 * DAY
+        self.custom_totp_profile_id = self._sec_id("fpr", self._sec_extra_rng)
         self._gen_custom_roles(rng, org_created, now_s)
         self._gen_resource_sets(rng, org_created, now_s)
         self._gen_role_assignments(rng, org_created, now_s)
@@ -389,7 +396,29 @@ class SecurityMixin:
                     "lastUpdated": stamp,
                     "_ref": (kind, oid),
                 }
+            if i == 1:
+                resources.update(self._all_apps_but(candidates, created, updated))
             self.resource_set_resources[sid] = resources
+
+    def _all_apps_but(
+        self, candidates: list[tuple[str, str, str]], created: int, updated: int
+    ) -> dict[str, dict[str, Any]]:
+        """A resource covering every app but one app and every Slack app (Okta's example)."""
+        rng = self._sec_extra_rng
+        apps = [orn for kind, _, orn in candidates if kind == "app"]
+        rid = self._sec_id("ire", rng)
+        stamp = _fmt(_between(rng, created, updated + 1))
+        all_apps = f"orn:okta:idp:{self.org_id}:apps"
+        return {
+            rid: {
+                "id": rid,
+                "orn": all_apps,
+                "conditions": {"Exclude": {"okta:ORN": [*apps[:1], f"{all_apps}:slack"]}},
+                "created": stamp,
+                "lastUpdated": stamp,
+                "_ref": ("apps", ""),
+            }
+        }
 
     # --- role assignments --------------------------------------------------------------
 
@@ -554,6 +583,8 @@ class SecurityMixin:
             last_updated=last_updated,
             profile=self._factor_profile(rng, kind, self.users[uid]),
         )
+        if FACTOR_KINDS[kind][0] == "token:hotp":
+            factor.factor_profile_id = self.custom_totp_profile_id
         if status == "PENDING_ACTIVATION" and FACTOR_KINDS[kind][0] == "token:software:totp":
             # Okta's example: a pending TOTP enrolment shows its shared secret.
             factor.activation = {
@@ -604,6 +635,17 @@ class SecurityMixin:
                 have.append(
                     self._new_factor(rng, uid, totp, "PENDING_ACTIVATION", created, created)
                 )
+        # A Custom TOTP factor, which only an admin's factor profile makes possible: for
+        # a user with room for one more (at most 3 factors each).
+        extra = self._sec_extra_rng
+        custom = FACTOR_KIND_INDEX[("token:hotp", "CUSTOM")]
+        uid = next((u for u in active[2:-1] if len(self.factors.get(u, [])) < 3), None)
+        if uid is not None:
+            start = self._user_created(uid)
+            created = _between(extra, start, max(start + 1, now_s - 3600))
+            self.factors.setdefault(uid, []).append(
+                self._new_factor(extra, uid, custom, "ACTIVE", created, created)
+            )
 
     # --- devices -------------------------------------------------------------------------
 
@@ -827,7 +869,13 @@ class SecurityMixin:
                     "ipServiceCategories": {"include": ["ALL_ANONYMIZERS"], "exclude": []},
                 },
             ),
-            ("IP", "DefaultExemptIpZone", "POLICY", {"gateways": None, "proxies": None}),
+            # Its IPs pass the blocklist zones (Okta's example of the zone).
+            (
+                "IP",
+                "DefaultExemptIpZone",
+                "POLICY",
+                {"useAsExemptList": True, "gateways": None, "proxies": None},
+            ),
         ]
         for ztype, name, usage, fields in system:
             zid = self._sec_id("nzo", rng)
@@ -1358,6 +1406,28 @@ class SecurityMixin:
                     op: _href(self._link(f"{base}/lifecycle/{op}"), "POST"),
                 },
             }
+            self.authorization_servers[sid].update(self._token_encryption(name))
+
+    def _token_encryption(self, server: str) -> dict[str, Any]:
+        """Access token encryption: keys given by URL on one server, inline on another."""
+        if server == "default":
+            return {
+                "accessTokenEncryptedResponseAlgorithm": "RSA-OAEP-384",
+                "jwks_uri": "https://api.example.com/.well-known/jwks.json",
+            }
+        if server != "Partner API":
+            return {}
+        rng = self._sec_extra_rng
+        key = {
+            "kty": "RSA",
+            "id": self._sec_id("apk", rng),
+            "status": "ACTIVE",
+            "kid": "encKey",
+            "use": "enc",
+            "e": "AQAB",
+            "n": base64.urlsafe_b64encode(rng.randbytes(256)).decode().rstrip("="),
+        }
+        return {"accessTokenEncryptedResponseAlgorithm": "RSA-OAEP-256", "jwks": {"keys": [key]}}
 
     def _gen_trusted_origins(self, rng: random.Random, org_created: int, now_s: int) -> None:
         admins = [u for u in self.admin_ids if u in self.users] or list(self.users)[:1]
@@ -1495,6 +1565,7 @@ class SecurityMixin:
             "group": f"/api/v1/groups/{oid}",
             "members": f"/api/v1/groups/{oid}/users",
             "app": f"/api/v1/apps/{oid}",
+            "apps": "/api/v1/apps",
             "user": f"/api/v1/users/{oid}",
         }[kind]
         obj = {k: v for k, v in stored.items() if k != "_ref"}
@@ -1532,6 +1603,8 @@ class SecurityMixin:
             "profile": dict(f.profile),
             "_links": links,
         }
+        if f.factor_profile_id is not None:
+            obj["factorProfileId"] = f.factor_profile_id
         if f.activation is not None:
             obj["_embedded"] = {"activation": dict(f.activation)}
         return obj

@@ -123,6 +123,11 @@ FACTOR_KINDS: tuple[tuple[str, str, str, str, int, str], ...] = (
     ("question", "OKTA", "OKTA", "ufs", 6, "OKTA_QUESTION"),
     ("token:hardware", "YUBICO", "YUBICO", "ykf", 2, "YUBIKEY_TOKEN"),
     ("token", "RSA", "RSA", "rsa", 1, "RSA_SECURID"),
+    # Custom TOTP: a hardware token set up as an org factor profile.  Weight 0: never
+    # drawn, so the random mix stays what it was; the generator places one explicitly.
+    # The vendor is the profile's name (Okta's example: Entrust Datacard); the System
+    # Log name is the credential type Okta's SSF credential-change event lists.
+    ("token:hotp", "CUSTOM", "Entrust Datacard", "chf", 0, "HOTP_FACTOR"),
 )
 FACTOR_KIND_INDEX = {(k[0], k[1]): i for i, k in enumerate(FACTOR_KINDS)}
 DEFAULT_PROVIDER = {
@@ -137,6 +142,7 @@ DEFAULT_PROVIDER = {
     "question": "OKTA",
     "token:hardware": "YUBICO",
     "token": "RSA",
+    "token:hotp": "CUSTOM",
 }
 # Types a user may hold more than once (one security key per device).
 REPEATABLE_FACTORS = frozenset({"webauthn", "u2f"})
