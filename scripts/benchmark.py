@@ -53,10 +53,9 @@ from pathlib import Path
 from typing import Any
 
 from tap_okta.tap import STREAM_TYPES
-from tests.harness import ALL_STREAMS, catalog_selecting
+from tests.harness import ALL_STREAMS, catalog_selecting, membership_group_ids
 from tests.okta_sim import OktaSimulator, Org, RequestRecord
 from tests.okta_sim.ratelimit import RateLimitConfig
-from tests.test_sync import membership_group_ids
 
 ROOT = Path(__file__).resolve().parent.parent
 
