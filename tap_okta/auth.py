@@ -80,6 +80,10 @@ class OktaApiKeyAuthenticator(APIKeyAuthenticator):
     def observe(self, response: requests.Response) -> None:
         """Nothing to learn from responses for API tokens."""
 
+    def grants(self, scope: str) -> bool:
+        """API tokens have no scopes: the admin's role decides, call by call."""
+        return True
+
 
 class DPoPProver:
     """Signs DPoP proofs (RFC 9449) with a key that lives only for this run."""
@@ -149,6 +153,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._expires_at = 0.0  # monotonic
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
+        self._granted: frozenset[str] = frozenset()
 
     # --- the token request -------------------------------------------------
 
@@ -197,6 +202,13 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
     def invalidate(self) -> None:
         """Forget the token so the next request fetches a fresh one."""
         self._expires_at = 0.0
+
+    def grants(self, scope: str) -> bool:
+        """Whether the run's access token carries ``scope`` (fetching one if need be):
+        a call that needs a scope Okta did not grant would only draw a 403."""
+        if not self.is_token_valid():
+            self.update_access_token()
+        return scope in self._granted
 
     @override
     def update_access_token(self) -> None:
@@ -253,13 +265,15 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 continue
             description = str(body.get("error_description") or "")
             if error == "invalid_scope" and self._optional_scopes:
+                # Okta does not say which scope it refused: drop the optional ones
+                # one at a time, the least useful (last) first.
                 logger.info(
                     "Okta refused the scopes %s (%s); asking again without the optional %s.",
                     self.oauth_scopes,
                     description or error,
-                    " ".join(self._optional_scopes),
+                    self._optional_scopes[-1],
                 )
-                self._optional_scopes = ()
+                self._optional_scopes = self._optional_scopes[:-1]
                 continue
             if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
                 # The assertion is re-signed with Okta's clock, now known from Date.
@@ -287,6 +301,8 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self.expires_in = int(body.get("expires_in") or 3600)
         self._expires_at = time.monotonic() + self.expires_in
         self._token_type = str(body.get("token_type") or "Bearer")
+        # Okta names the granted scopes; without the field, what was asked for.
+        self._granted = frozenset(str(body.get("scope") or self.oauth_scopes).split())
         logger.info(
             "Got a %s access token valid for %d s (scopes: %s).",
             self._token_type,

@@ -19,7 +19,9 @@ import datetime as dt
 import re
 import typing as t
 
-DELIVERED_KEY = "delivered"
+from tap_okta import state as state_keys
+
+DELIVERED_KEY = state_keys.DELIVERED
 # Plenty for the records sharing a boundary second or a log overlap window;
 # past this, the oldest entries go and a rare boundary record may repeat
 # (never be lost).

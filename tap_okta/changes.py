@@ -22,6 +22,7 @@ import typing as t
 from dataclasses import dataclass, field
 
 from tap_okta.bookmarks import format_timestamp, parse_timestamp
+from tap_okta.client import query_value
 from tap_okta.errors import OktaAPIError, OktaUnavailableError
 from tap_okta.polling import LATE_ARRIVAL, LOGS_SCOPE, SystemLogReader
 
@@ -44,6 +45,13 @@ APP_USER_ADDED = "application.user_membership.add"
 APP_USER_REMOVED = "application.user_membership.remove"
 APP_GROUP_ADDED = "group.application_assignment.add"
 APP_GROUP_REMOVED = "group.application_assignment.remove"
+APP_GROUP_UPDATED = "group.application_assignment.update"
+APP_USER_UPDATED = "application.user_membership.update"
+APP_USER_RENAMED = "application.user_membership.change_username"
+#: Events that name an app user assignment (app, user) that may have changed.
+APP_USER_EVENTS = (APP_USER_ADDED, APP_USER_REMOVED, APP_USER_UPDATED, APP_USER_RENAMED)
+#: Events that name an app group assignment (app, group) that may have changed.
+APP_GROUP_EVENTS = (APP_GROUP_ADDED, APP_GROUP_REMOVED, APP_GROUP_UPDATED)
 
 # One fixed filter for every stream: saved positions stay interchangeable
 # whichever streams a run selects.
@@ -56,10 +64,8 @@ EVENT_TYPES: tuple[str, ...] = (
     APP_DELETED,
     MEMBER_ADDED,
     MEMBER_REMOVED,
-    APP_USER_ADDED,
-    APP_USER_REMOVED,
-    APP_GROUP_ADDED,
-    APP_GROUP_REMOVED,
+    *APP_USER_EVENTS,
+    *APP_GROUP_EVENTS,
 )
 # The security streams' own feed (its own filter, so the directory streams'
 # saved positions and windows stay as they were).
@@ -176,9 +182,11 @@ class ChangeLogReader(SystemLogReader):
         super().__init__(*args, **kwargs)
         self.since: str | None = None
 
+    def event_filter(self) -> str:
+        return " or ".join(f'eventType eq "{name}"' for name in self.event_types)
+
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
-        event_filter = " or ".join(f'eventType eq "{name}"' for name in self.event_types)
-        return {"since": self.since, "sortOrder": "ASCENDING", "filter": event_filter}
+        return {"since": self.since, "sortOrder": "ASCENDING", "filter": self.event_filter()}
 
 
 class SecurityChangeLogReader(ChangeLogReader):
@@ -208,6 +216,8 @@ class ChangeFeed:
         if self._unavailable:
             return Window(available=False)
         reader = self._reader
+        if not reader.okta.authenticator.grants(LOGS_SCOPE):
+            return self._without_log(f"the access token does not carry {LOGS_SCOPE}")
         clock = reader.okta.rate_limiter.server_clock
         now, started = clock.now_datetime(), time.monotonic()
         floor = reader.retention_floor()
@@ -217,7 +227,13 @@ class ChangeFeed:
         since = parse_timestamp(watermark) - LATE_ARRIVAL if watermark else now - LATE_ARRIVAL
         gap = since < floor
         reader.since = format_timestamp(max(since, floor))
-        reader.start_read(None if gap else position.get("cursor"))
+        cursor = position.get("cursor")
+        if cursor and query_value(str(cursor), "filter") != reader.event_filter():
+            # Saved by a version of the tap that asked for other event types: the
+            # link would keep asking for those. Re-reading from ``since`` is safe
+            # (the last change per key wins).
+            cursor = None
+        reader.start_read(None if gap else cursor)
         try:
             changes = self._collect()
         except OktaAPIError as exc:
@@ -231,17 +247,7 @@ class ChangeFeed:
                 reader.resume_from = None
                 changes = self._collect()
             elif exc.status == 403:
-                self._unavailable = exc.code or "403 insufficient_scope"
-                logger.warning(
-                    "Removals and deletions: the System Log is not readable with these "
-                    "credentials (%s). Grant the scope %s to the service app, or give the "
-                    "API token's admin a role that can read the System Log (e.g. Read-Only "
-                    "Administrator). Until then they reach the target only with the "
-                    "periodic complete read (full_sync_interval_days).",
-                    self._unavailable,
-                    LOGS_SCOPE,
-                )
-                return Window(available=False)
+                return self._without_log(exc.code or "403 insufficient_scope")
             else:
                 raise
         except OktaUnavailableError as exc:
@@ -274,6 +280,20 @@ class ChangeFeed:
         )
         return Window(changes=changes, end=end, gap=gap)
 
+    def _without_log(self, reason: str) -> Window:
+        """The System Log is not readable this run: warn once, and deletions wait."""
+        self._unavailable = reason
+        logger.warning(
+            "Removals and deletions: the System Log is not readable with these "
+            "credentials (%s). Grant the scope %s to the service app, or give the "
+            "API token's admin a role that can read the System Log (e.g. Read-Only "
+            "Administrator). Until then they reach the target only with the "
+            "periodic complete read (full_sync_interval_days).",
+            reason,
+            LOGS_SCOPE,
+        )
+        return Window(available=False)
+
     def _collect(self) -> list[Change]:
         changes = []
         for event in self._reader.request_records(None):
@@ -286,6 +306,8 @@ class ChangeFeed:
 DELETED_AT = "_sdc_deleted_at"
 
 
-def tombstone(change: Change, **fields: t.Any) -> dict[str, t.Any]:
-    """A deletion in the Singer convention: the keys, what helps, and ``_sdc_deleted_at``."""
-    return {**fields, DELETED_AT: change.published}
+def tombstone(deleted_at: str, **fields: t.Any) -> dict[str, t.Any]:
+    """A deletion in the Singer convention: the primary key, what helps identify the
+    row (names from the event), and ``_sdc_deleted_at``. Every stream builds its
+    delete records here."""
+    return {**fields, DELETED_AT: deleted_at}

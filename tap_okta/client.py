@@ -51,7 +51,7 @@ from tap_okta.sessions import open_session
 from tap_okta.settings import API_KEY, origin_of
 
 if t.TYPE_CHECKING:
-    from collections.abc import Callable, Generator, Iterable
+    from collections.abc import Callable, Generator, Iterable, Iterator
     from urllib.parse import SplitResult
 
     from singer_sdk import Tap
@@ -59,6 +59,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.singerlib import RecordMessage
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
+    from tap_okta.budget import RunBudget
     from tap_okta.settings import OktaSettings, OrgURL
     from tap_okta.tap import TapOkta
 
@@ -206,15 +207,43 @@ def log_run_summary() -> None:
 class OktaLinkPaginator(BaseHATEOASPaginator):
     """Follow ``Link: <…>; rel="next"`` within the org's origin only."""
 
-    def __init__(self, org: OrgURL, stream_name: str) -> None:
+    def __init__(
+        self, org: OrgURL, stream_name: str, stop: Callable[[], bool] | None = None
+    ) -> None:
         super().__init__()
         self._org = org
         self._stream_name = stream_name
+        #: Asked after each page's records are written: True ends the read there.
+        self._stop = stop
+
+    @override
+    def has_more(self, response: requests.Response) -> bool:
+        return super().has_more(response) and not (self._stop and self._stop())
 
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
         url = response.links.get("next", {}).get("url")
         return resolve_org_link(url, self._org, self._stream_name) if url else None
+
+
+class IamPaginator(OktaLinkPaginator):
+    """``/api/v1/iam/*``: the next page is ``_links.next.href`` in the body."""
+
+    @override
+    def get_next_url(self, response: requests.Response) -> str | None:
+        try:
+            body = response.json()
+        except ValueError:
+            return None
+        if not isinstance(body, dict):
+            return None
+        href = ((body.get("_links") or {}).get("next") or {}).get("href")
+        return resolve_org_link(href, self._org, self._stream_name) if href else None
+
+
+def listing(stream: OktaStream, listing_type: type[OktaStream]) -> OktaStream:
+    """An internal listing (never in the catalog) that reports errors as ``stream``."""
+    return listing_type(tap=stream.okta_tap, name=stream.name)
 
 
 def resolve_org_link(url: str, org: OrgURL, stream_name: str) -> str:
@@ -304,6 +333,9 @@ class OktaStream(RESTStream["SplitResult"]):
     oauth_scope: t.ClassVar[str]
     #: Scopes of the other lists the stream reads (e.g. the groups whose roles it asks for).
     extra_scopes: t.ClassVar[tuple[str, ...]] = ()
+    #: Scopes the stream uses when granted and does without otherwise (see
+    #: ``TapOkta.optional_scopes``); check with ``authenticator.grants``.
+    optional_scopes: t.ClassVar[tuple[str, ...]] = ()
     #: False where Okta documents no page size (lists it does not page, where a
     #: ``limit`` would only cut the list short, or pages by ``after`` alone).
     takes_limit: t.ClassVar[bool] = True
@@ -314,6 +346,16 @@ class OktaStream(RESTStream["SplitResult"]):
     # Frequent STATE keeps a killed run's re-work small; state is consistent
     # after every record (see bookmarks).
     STATE_MSG_FREQUENCY = 1000
+    #: ``/api/v1/iam/*`` lists answer with an object: the records under this key and
+    #: the next page in ``_links.next.href``. None: a bare array and a ``Link`` header.
+    records_key: t.ClassVar[str | None] = None
+    #: Stops at a page boundary once ``max_run_seconds`` is reached (its state then
+    #: says where the next run goes on): sorted or cursor-driven reads only.
+    resumes_by_page: t.ClassVar[bool] = False
+    #: The path names one object, not a list (no paging, no ``limit``).
+    single_object: t.ClassVar[bool] = False
+    #: A child stream's field naming its parent, also the placeholder in ``path``.
+    parent_field: t.ClassVar[str | None] = None
     #: Request the next page while this page's records are written (Okta's answer
     #: time then overlaps the tap's own work). Only for streams that make no other
     #: request while their pages are read (no child streams, no nested reads): the
@@ -325,6 +367,8 @@ class OktaStream(RESTStream["SplitResult"]):
         # The SDK keeps its tap private; the run's shared objects live on it.
         self.okta_tap = t.cast("TapOkta", tap)
         self._page_limit = self.page_size
+        #: This run stopped the stream early at ``max_run_seconds``.
+        self.cut_short = False
         self._bodies: dict[int, t.Any] = {}
         self._prefetch: Prefetch | None = None
 
@@ -374,6 +418,52 @@ class OktaStream(RESTStream["SplitResult"]):
     @override
     def user_agent(self) -> str:
         return str(self.config.get("user_agent") or "tap-okta (Meltano Singer SDK)")
+
+    # --- records -------------------------------------------------------------
+
+    @override
+    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The SDK's hook; streams implement ``read_records``. A stream the org does
+        not offer is skipped with a warning, and the run goes on with the others."""
+        if self.skipped_by_test():
+            return
+        if self.budget.expired:
+            self.budget.stop(self.name, "not started this run")
+            return
+        try:
+            yield from self.read_records(context)
+        except OktaAPIError as exc:
+            meaning = self.not_on_this_org(exc)
+            if meaning is None:
+                raise
+            logger.warning(
+                "Stream '%s' is not available on this org and was skipped (%s): %s. "
+                "The other streams go on; deselect this one to silence this warning.",
+                self.name,
+                exc.summary or exc.status,
+                meaning,
+            )
+
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        """The stream's records (by default its own list, page by page)."""
+        yield from self.request_records(context)
+
+    def not_on_this_org(self, exc: OktaAPIError) -> str | None:
+        """What Okta's refusal of a stream's list means, when it means that the org
+        lacks the feature rather than that the configuration is wrong (None).
+
+        Per-parent reads never get here (a parent gone is skipped by
+        ``read_parent``): this is a top-level list. A 404 on the run's first call
+        still blames org_url, since nothing showed the org is right.
+        """
+        if exc.code == "E0000015":
+            return "Okta answers so when the org has not licensed or enabled the feature"
+        if exc.status == 404 and exc.code == "E0000007" and self.okta.reached_org:
+            return (
+                "Okta answers so on a Classic Engine org for endpoints of the Identity "
+                "Engine only (authenticators, devices), or when a feature is not enabled"
+            )
+        return None
 
     # --- requests ------------------------------------------------------------
 
@@ -429,7 +519,70 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @override
     def get_new_paginator(self) -> OktaLinkPaginator:
-        return OktaLinkPaginator(self.okta.settings.org, self.name)
+        stop = self.out_of_time if self.resumes_by_page else None
+        if self.records_key:
+            return IamPaginator(self.okta.settings.org, self.name, stop)
+        return OktaLinkPaginator(self.okta.settings.org, self.name, stop)
+
+    # --- the run's time cap ------------------------------------------------------
+
+    @property
+    def budget(self) -> RunBudget:
+        return self.okta_tap.budget
+
+    def out_of_time(self) -> bool:
+        """Past ``max_run_seconds``: the read stops here and says where it resumes."""
+        if not self.budget.expired:
+            return False
+        self.cut_short = True
+        self.budget.stop(self.name, self.resumes_from())
+        return True
+
+    def resumes_from(self) -> str:
+        """What the next run reads of this stream, when this one was cut short."""
+        return "the next run goes on from the saved state"
+
+    # --- what every stream shares: selection, table versions, parents ---------
+
+    @property
+    @override
+    def emit_activate_version_messages(self) -> bool:
+        # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
+        # full-table stream; the tap sends it after a complete read only
+        # (``reconcile.end_read``).
+        return False
+
+    @property
+    def activate_version_wanted(self) -> bool:
+        return bool(self.config.get("emit_activate_version_messages", False))
+
+    def skipped_by_test(self) -> bool:
+        """True for a stream not selected by default, in the SDK's ``--test``, which
+        forces every stream and takes no catalog: credentials made for the default
+        streams must pass it."""
+        if self.selected_by_default or self.okta_tap.input_catalog is not None:
+            return False
+        logger.info("Stream '%s' is not selected by default: --test skips it.", self.name)
+        return True
+
+    def read_parent(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        """One parent's records (``path`` names it as ``{parent_field}``), each
+        carrying the parent's id; a parent deleted since it was listed has none.
+
+        The one way a tap-okta stream reads children: a stream lists its parents
+        itself (``parents()``), so it can read only some of them (the ones a
+        change names) or resume after the last one a bounded run finished.
+        """
+        field_name = self.parent_field
+        assert field_name, f"{self.name} has no parent_field"
+        try:
+            for row in self.request_records({field_name: parent}):
+                row[field_name] = parent
+                yield row
+        except OktaAPIError as exc:
+            if exc.status != 404:
+                raise
+            logger.info("Stream '%s': %s %s is gone; skipping it.", self.name, field_name, parent)
 
     def split_link(self, link: str) -> tuple[str, dict[str, t.Any]]:
         """The URL and query parameters to request one of Okta's links."""
@@ -594,6 +747,18 @@ class OktaStream(RESTStream["SplitResult"]):
         body = self._bodies.pop(id(response), None)
         if body is None:
             body = self._json_body(response)
+        if self.single_object and isinstance(body, dict):
+            yield body
+            return
+        if self.records_key:
+            items = body.get(self.records_key) if isinstance(body, dict) else None
+            if not isinstance(items, list):
+                raise OktaAPIError(
+                    f"Okta answered {self.path} for stream '{self.name}' without the list "
+                    f"'{self.records_key}' it documents: check org_url."
+                )
+            yield from items
+            return
         if not isinstance(body, list):
             raise OktaAPIError(
                 f"Okta answered {urlsplit(response.url).path} for stream '{self.name}' with "

@@ -43,6 +43,8 @@ class OktaAPIError(OktaTapError, FatalAPIError):
         super().__init__(message)
         self.status = status
         self.code = code
+        #: Okta's own words (errorCode and errorSummary), secret-free.
+        self.summary = ""
 
 
 class OktaAuthError(OktaAPIError):
@@ -155,6 +157,7 @@ def api_error_for(
     error = _api_error(response, stream=stream, auth_method=auth_method, scope=scope, role=role)
     error.status = response.status_code
     error.code = str(okta_error_body(response).get("errorCode") or "")
+    error.summary = summarize_okta_error(response)
     return error
 
 

@@ -34,12 +34,13 @@ class PollingPaginator(OktaLinkPaginator):
     """Follows ``next`` until the reader has caught up with the log."""
 
     def __init__(self, reader: SystemLogReader) -> None:
-        super().__init__(reader.okta.settings.org, reader.name)
+        stop = reader.out_of_time if reader.resumes_by_page else None
+        super().__init__(reader.okta.settings.org, reader.name, stop)
         self._reader = reader
 
     @override
     def has_more(self, response: requests.Response) -> bool:
-        return not self._reader.caught_up(response)
+        return not self._reader.caught_up(response) and not (self._stop and self._stop())
 
 
 class SystemLogReader(OktaStream):

@@ -90,11 +90,47 @@ class ServerClock:
         return min(max(min(resets) - self.now(), 0.0), _MAX_RESET_SECONDS)
 
 
+#: Below the share, so a window's last requests (and the org's other
+#: integrations' between two of ours) never reach Okta's per-token ceiling,
+#: which the headers do not announce before it bites.
+SHARE_MARGIN = 0.05
+
+
+def okta_bucket(path: str) -> str:
+    """The Okta rate-limit bucket a request path (or a stream's path template) counts in.
+
+    Routes in one bucket share one budget. Okta's management buckets: a family's
+    list and its children share one (``/api/v1/apps*``: the apps, an app's users
+    and groups, one assignment; ``/api/v1/groups*``: the groups, a group's
+    members and apps); one object by id has its own; the System Log, devices and
+    the token endpoint theirs; a user's factors and roles, a group's roles and
+    the other security endpoints share "most other API actions".
+    """
+    if path in ("/oauth2/v1/token", "/api/v1/logs"):
+        return path
+    parts = path.split("/")  # "", "api", "v1", family, id, child, ...
+    if parts[1:3] != ["api", "v1"] or len(parts) < 4:
+        return path
+    family = parts[3]
+    if family == "devices":
+        return "/api/v1/devices"
+    if family not in ("users", "groups", "apps") or (len(parts) > 4 and parts[4] == "rules"):
+        return "/api/v1/*"
+    base = f"/api/v1/{family}"
+    if len(parts) == 5:
+        return base + "/{id}"
+    if len(parts) > 5 and (family == "users" or parts[5] == "roles"):
+        return "/api/v1/*"
+    return base
+
+
 @dataclass
 class BucketState:
     limit: int
     remaining: int
     reset_at: float  # on the local monotonic clock
+    #: Requests this run sent in the current window.
+    sent: int = 0
 
 
 class RateLimiter:
@@ -119,32 +155,53 @@ class RateLimiter:
         # The tap's own jitter and fallback waits; never the resets Okta announces.
         self._scale = time_scale()
         self._buckets: dict[str, BucketState] = {}
+        #: Per bucket, the most requests a window took before Okta answered 429 (its
+        #: per-token ceiling): later windows stay below it.
+        self._learned: dict[str, int] = {}
         self.throttled_seconds = 0.0  # waits in 429s, counted against max_wait
         self.throttled_responses = 0
         self.paced_seconds = 0.0  # planned waits for a window to reset
 
-    def observe(self, bucket: str, response: requests.Response) -> None:
+    def observe(self, route: str, response: requests.Response) -> None:
         """Record a bucket's state from any response that carries the headers."""
         limits = _header_ints(response, "X-Rate-Limit-Limit")
         remaining = _header_ints(response, "X-Rate-Limit-Remaining")
         wait = self.server_clock.seconds_until_reset(response)
         if not limits or not remaining or wait is None or min(limits) <= 0:
             return  # the concurrency-limit 429 reports 0/0: not a bucket state
+        bucket = okta_bucket(route)
+        reset_at = self._clock() + wait
+        previous = self._buckets.get(bucket)
+        # The same window (its reset within a second of the one known): keep counting.
+        same_window = previous is not None and abs(previous.reset_at - reset_at) < 1.5
         self._buckets[bucket] = BucketState(
             limit=min(limits),
             remaining=min(remaining),
-            reset_at=self._clock() + wait,
+            reset_at=reset_at,
+            sent=previous.sent if previous is not None and same_window else 1,
         )
 
-    def before_request(self, bucket: str) -> None:
-        """Wait for the bucket to reset once this run has used its share."""
+    def allowed(self, bucket: str, limit: int) -> int:
+        """Requests this run may send in one window of ``bucket``."""
+        allowed = max(1, math.floor(limit * self.share * (1 - SHARE_MARGIN)))
+        learned = self._learned.get(bucket)
+        return min(allowed, learned) if learned else allowed
+
+    def before_request(self, route: str) -> None:
+        """Wait for the bucket to reset once this run has used its share of it."""
+        bucket = okta_bucket(route)
         state = self._buckets.get(bucket)
         if state is None:
             return
-        allowed = max(1, math.floor(state.limit * self.share))
-        used = state.limit - state.remaining
+        allowed = self.allowed(bucket, state.limit)
+        # The headers count everyone's requests; ours are part of them.
+        used = max(state.limit - state.remaining, state.sent)
         wait = state.reset_at - self._clock()
-        if used < allowed or wait <= 0:
+        if wait <= 0:
+            del self._buckets[bucket]
+            return
+        if used < allowed:
+            state.sent += 1
             return
         wait += self._scale * self._rng.uniform(0, _RESET_JITTER_SECONDS)
         logger.info(
@@ -161,11 +218,29 @@ class RateLimiter:
         self.paced_seconds += wait
         del self._buckets[bucket]
 
-    def after_429(self, bucket: str, response: requests.Response, attempt: int) -> None:
-        """Wait out a 429 until the reset Okta announced; enforce the wait budget."""
+    def after_429(self, route: str, response: requests.Response, attempt: int) -> None:
+        """Wait out a 429 until the reset Okta announced; enforce the wait budget.
+
+        A 429 while this run had sent fewer requests than its share is Okta's
+        per-token ceiling (or other integrations): later windows stay below the
+        count that drew it.
+        """
         self.throttled_responses += 1
+        bucket = okta_bucket(route)
         limits = _header_ints(response, "X-Rate-Limit-Limit")
         concurrency = bool(limits) and min(limits) == 0
+        state = self._buckets.get(bucket)
+        if not concurrency and state is not None and state.sent > 1:
+            learned = max(1, math.floor((state.sent - 1) * (1 - SHARE_MARGIN)))
+            if learned < self._learned.get(bucket, learned + 1):
+                self._learned[bucket] = learned
+                logger.info(
+                    "Rate limit: Okta refused %s after %d requests of this run in one "
+                    "window; later windows stay below %d.",
+                    bucket,
+                    state.sent,
+                    learned,
+                )
         wait = self.server_clock.seconds_until_reset(response)
         if wait is None or wait <= 0 or concurrency:
             # No usable reset (or the concurrency limit's estimate): back off

@@ -8,10 +8,9 @@ stream is read in full, its RECORDs carry one table version, and only then
 does it send ACTIVATE_VERSION, which lets targets drop every row the read
 did not emit. A run that read only part of a stream never sends it.
 
-The plan lives in the stream's state under ``full_sync``:
-``{"last_complete": <Okta time the last complete read began>}`` and, while a
-complete read is under way, ``{"version": <its table version>, "started": …}``
-so an interrupted one resumes with the same version.
+The plan lives in the stream's state under ``full_sync`` (``state.FullSync``).
+``begin_read`` and ``end_read`` are the tap's one ACTIVATE_VERSION policy: every
+stream that may read completely goes through them.
 """
 
 from __future__ import annotations
@@ -20,9 +19,12 @@ import datetime as dt
 import typing as t
 from dataclasses import dataclass
 
+from tap_okta import sdk_compat
 from tap_okta.bookmarks import format_timestamp, parse_timestamp
+from tap_okta.state import FULL_SYNC as FULL_SYNC_KEY
 
-FULL_SYNC_KEY = "full_sync"
+if t.TYPE_CHECKING:
+    from tap_okta.client import OktaStream
 
 
 @dataclass(frozen=True)
@@ -59,7 +61,7 @@ def plan_read(
     if always_complete:
         reason = "read in full every run"
     elif force:
-        reason = "the change feed cannot cover the time since the last run"
+        reason = "the change feed cannot cover the time since the last run, or is unreadable"
     elif not last:
         reason = "first complete read"
     elif interval_days > 0 and now - parse_timestamp(str(last)) >= dt.timedelta(days=interval_days):
@@ -81,3 +83,19 @@ def finish(state: dict[str, t.Any], plan: ReadPlan) -> None:
     """The read ended: a complete one becomes the new reference point."""
     if plan.complete and plan.started:
         state[FULL_SYNC_KEY] = {"last_complete": plan.started}
+
+
+def begin_read(stream: OktaStream, state: dict[str, t.Any], plan: ReadPlan) -> None:
+    """Start a read: a complete one is remembered and stamps its records with its
+    table version (when the target asked for ACTIVATE_VERSION)."""
+    begin(state, plan)
+    wanted = plan.complete and stream.activate_version_wanted
+    sdk_compat.set_record_version(stream, plan.version if wanted else None)
+
+
+def end_read(stream: OktaStream, state: dict[str, t.Any], plan: ReadPlan) -> None:
+    """Every record of the read is written: only a complete read sends ACTIVATE_VERSION."""
+    finish(state, plan)
+    if plan.complete and plan.version and stream.activate_version_wanted and stream.selected:
+        sdk_compat.write_activate_version(stream, plan.version)
+    sdk_compat.set_record_version(stream, None)

@@ -8,7 +8,12 @@ instead of being dropped.
 
 from __future__ import annotations
 
+import typing as t
+
 from singer_sdk import typing as th
+
+#: What an internal listing (never in the catalog) keeps of each object.
+ID_ONLY: dict[str, t.Any] = {"type": "object", "properties": {"id": {"type": "string"}}}
 
 # Objects whose shape varies by org, app or event: keep them open and untyped.
 # No (empty) ``properties``: with flattening on, the SDK then writes such an object

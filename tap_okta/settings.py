@@ -28,6 +28,8 @@ DEFAULT_RATE_LIMIT_SHARE = 0.5
 DEFAULT_RATE_LIMIT_MAX_WAIT = 900
 DEFAULT_REQUEST_TIMEOUT = 60
 DEFAULT_FULL_SYNC_INTERVAL_DAYS = 7
+# Under an hourly schedule with room to spare; a longer read goes on next run.
+DEFAULT_MAX_RUN_SECONDS = 3000
 
 # Domains Okta serves orgs from; only these get the "-admin" host correction
 # (custom domains have no admin twin).
@@ -105,6 +107,8 @@ class OktaSettings:
     request_timeout: float
     include_client_secrets: bool
     full_sync_interval_days: float = DEFAULT_FULL_SYNC_INTERVAL_DAYS
+    #: Seconds after which streams stop at a page boundary (0: no cap).
+    max_run_seconds: float = DEFAULT_MAX_RUN_SECONDS
 
 
 def _is_loopback(host: str) -> bool:
@@ -288,4 +292,5 @@ def load_settings(config: t.Mapping[str, t.Any]) -> OktaSettings:
         full_sync_interval_days=_number(
             config, "full_sync_interval_days", DEFAULT_FULL_SYNC_INTERVAL_DAYS, 0, 3650
         ),
+        max_run_seconds=_number(config, "max_run_seconds", DEFAULT_MAX_RUN_SECONDS, 0, 7 * 86400),
     )

@@ -14,6 +14,7 @@ from singer_sdk.helpers.capabilities import PluginCapabilities, TapCapabilities
 from typing_extensions import override
 
 from tap_okta import discovery, profile_schemas, sdk_compat, streams
+from tap_okta.budget import RunBudget
 from tap_okta.changes import ChangeFeed, ChangeLogReader, SecurityChangeLogReader
 from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
@@ -22,6 +23,7 @@ from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
+    DEFAULT_MAX_RUN_SECONDS,
     DEFAULT_RATE_LIMIT_MAX_WAIT,
     DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_REQUEST_TIMEOUT,
@@ -63,6 +65,10 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
     streams.AuthorizationServersStream,
     streams.TrustedOriginsStream,
 )
+
+
+def _OPTIONAL_ORDER(scope: str) -> int:
+    return 0 if scope == LOGS_SCOPE else 1
 
 
 class TapOkta(Tap):
@@ -204,6 +210,17 @@ class TapOkta(Tap):
             ),
         ),
         th.Property(
+            "max_run_seconds",
+            th.NumberType,
+            default=DEFAULT_MAX_RUN_SECONDS,
+            title="Max run seconds",
+            description=(
+                "Seconds after which a run stops at a page boundary, writes its state and "
+                "exits 0, saying what remains; the next run goes on from there (a System "
+                "Log backfill, a complete read app by app and group by group). 0: no cap."
+            ),
+        ),
+        th.Property(
             "emit_activate_version_messages",
             th.BooleanType,
             default=False,
@@ -243,6 +260,23 @@ class TapOkta(Tap):
             raise ConfigError(f"Invalid config: {'; '.join(errors)}.") from None
         if validate_config:
             _ = self.okta_settings  # fail fast, before any output
+        seconds = self.okta_settings.max_run_seconds if validate_config else 0
+        self.budget = RunBudget(seconds)
+        BUDGETS.append(self.budget)
+
+    #: The app ids this run's ``apps`` read listed (None: not read yet).
+    listed_app_ids: list[str] | None = None
+
+    @property
+    @override
+    def streams(self) -> dict[str, Stream]:
+        # The SDK orders streams by name; the tap runs them in STREAM_TYPES order:
+        # the default streams first, so one that fails or is skipped never keeps
+        # users and groups from landing.
+        found = super().streams
+        order: dict[type, int] = {kind: i for i, kind in enumerate(STREAM_TYPES)}
+        ranked = sorted(found.items(), key=lambda item: order.get(type(item[1]), len(order)))
+        return dict(ranked)
 
     @cached_property
     def okta_settings(self) -> OktaSettings:
@@ -294,12 +328,17 @@ class TapOkta(Tap):
         return users
 
     def optional_scopes(self) -> tuple[str, ...]:
-        """The change feed's scope: asked for when a directory stream runs, and
-        dropped (with a warning) if the app was not granted it."""
-        if self.okta_settings.scopes or LOGS_SCOPE in self.required_scopes():
+        """Scopes that make the selected streams cheaper or more exact but that an
+        existing service app may not have been granted: asked for, and dropped (the
+        stream then does without) if Okta refuses them. In order of use: the
+        change feed's first."""
+        if self.okta_settings.scopes:
             return ()
-        directory = any(isinstance(s, streams.DirectoryStream) for s in self._running())
-        return (LOGS_SCOPE,) if directory else ()
+        required = set(self.required_scopes())
+        wanted = [s for stream in self._running() for s in stream.optional_scopes]
+        return tuple(
+            dict.fromkeys(s for s in sorted(wanted, key=_OPTIONAL_ORDER) if s not in required)
+        )
 
     @override
     def discover_streams(self) -> list[Stream]:
@@ -326,6 +365,18 @@ class TapOkta(Tap):
         return found
 
 
+#: The runs of this process (one for a sync), for the line that says what remains.
+BUDGETS: list[RunBudget] = []
+
+
+def _log_end_of_run() -> None:
+    log_run_summary()
+    for budget in BUDGETS:
+        line = budget.summary()
+        if line:
+            logging.getLogger("tap-okta").info("%s", line)
+
+
 def main() -> None:
     """Console entry point: expected failures end with one line, exit code 1."""
     install_log_redaction()
@@ -335,10 +386,13 @@ def main() -> None:
         log_run_summary()  # before the error, which must stay the last line
         logging.getLogger("tap-okta").error("%s", exc.message)
         sys.exit(1)
-    except SystemExit:  # how click ends a run that went well
-        log_run_summary()
+    except SystemExit as exc:  # how click ends a run
+        if exc.code in (0, None):
+            _log_end_of_run()
+        else:
+            log_run_summary()
         raise
-    log_run_summary()
+    _log_end_of_run()
 
 
 if __name__ == "__main__":

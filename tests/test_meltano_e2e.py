@@ -58,11 +58,15 @@ def test_meltano_run_twice_moves_the_bookmarks(project: Project, sim: OktaSimula
 def test_scheduled_jobs_keep_separate_state(project: Project, sim: OktaSimulator) -> None:
     logs = project.run("okta-logs")
     directory = project.run("okta-directory")
+    apps = project.run("okta-apps")
     assert set(logs) == {"logs"}
-    assert set(directory) == {"users", "groups", "group_members", "apps", "app_users", "app_groups"}
+    # Split by Okta bucket: users and groups apart from the apps family.
+    assert set(directory) == {"users", "groups", "group_members"}
+    assert set(apps) == {"apps", "app_users", "app_groups"}
     listed = project.meltano("--environment=simulator", "state", "list").stdout.split()
     assert "simulator:tap-okta--logs-to-target-jsonl" in listed
     assert "simulator:tap-okta--directory-to-target-jsonl" in listed
+    assert "simulator:tap-okta--apps-to-target-jsonl" in listed
     logs_state = project.state("simulator:tap-okta--logs-to-target-jsonl")["bookmarks"]
     assert set(logs_state) == {"logs"}
     schedules = project.meltano("schedule", "list", "--format=json").stdout
@@ -97,3 +101,49 @@ def test_bad_config_fails_the_pipeline_with_the_tap_message(project: Project) ->
     assert result.returncode != 0
     assert "org_url http://acme.okta.com is not https" in result.stdout + result.stderr
     assert API_KEY not in result.stdout + result.stderr
+
+
+def test_two_orgs_in_one_project_keep_their_state_and_rows_apart(
+    installed: None, tmp_path: Path, sim: OktaSimulator
+) -> None:
+    """A fleet: one Meltano environment per org (README, "Fleets of orgs"), so each
+    org has its own state ID; a second org's run never sees the first's bookmarks."""
+    with OktaSimulator(users=120, seed=99, api_key=API_KEY) as other:
+        orgs = {"dev": sim, "prod": other}
+        for env in orgs:
+            (tmp_path / env).mkdir()
+        projects = {
+            env: Project(
+                tmp_path / env, {"TAP_OKTA_ORG_URL": org.base_url, "TAP_OKTA_API_KEY": API_KEY}
+            )
+            for env, org in orgs.items()
+        }
+        # Both projects share one system database: one Meltano project, two orgs.
+        shared_db = projects["dev"].env["MELTANO_DATABASE_URI"]
+        projects["prod"].env["MELTANO_DATABASE_URI"] = shared_db
+        first = {
+            env: project.run("tap-okta--directory", "target-jsonl", environment=env)
+            for env, project in projects.items()
+        }
+        for env, org in orgs.items():
+            assert {u["id"] for u in first[env]["users"]} == {u["id"] for u in org.org.all_users()}
+        assert not {u["id"] for u in first["dev"]["users"]} & {
+            u["id"] for u in first["prod"]["users"]
+        }
+        listed = projects["dev"].meltano("state", "list").stdout.split()
+        assert {
+            "dev:tap-okta--directory-to-target-jsonl",
+            "prod:tap-okta--directory-to-target-jsonl",
+        } <= set(listed)
+
+        changed = sim.org.all_users()[0]["id"]
+        sim.org.update_user_profile(changed, {"title": "Only in the first org"})
+        second = {
+            env: project.run("tap-okta--directory", "target-jsonl", environment=env)
+            for env, project in projects.items()
+        }
+        assert [u["id"] for u in second["dev"].get("users", [])] == [changed]
+        assert second["prod"].get("users", []) == []
+        dev_state = projects["dev"].state("dev:tap-okta--directory-to-target-jsonl", "dev")
+        prod_state = projects["prod"].state("prod:tap-okta--directory-to-target-jsonl", "prod")
+        assert dev_state["bookmarks"]["users"] != prod_state["bookmarks"]["users"]

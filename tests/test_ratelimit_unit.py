@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from tap_okta.errors import OktaUnavailableError
-from tap_okta.ratelimit import RateLimiter, ServerClock
+from tap_okta.ratelimit import RateLimiter, ServerClock, okta_bucket
 from tap_okta.retry import TIME_SCALE_ENV, Backoff, time_scale
 
 
@@ -67,13 +67,14 @@ def test_reset_is_measured_on_oktas_clock_not_ours(skew: float) -> None:
 def test_no_wait_while_within_share_and_minimum_of_repeated_headers() -> None:
     clock = FakeTime(wall=1_700_000_000.0)
     rl = limiter(clock)
-    # Okta may repeat the header: the smaller value counts.
-    resp = response(date=clock.wall, remaining="90, 51", reset=clock.wall + 30)
+    # Okta may repeat the header: the smaller value counts. 46 of 100 used: within
+    # the share of 50 less its margin (47).
+    resp = response(date=clock.wall, remaining="90, 54", reset=clock.wall + 30)
     rl.server_clock.observe(resp)
     rl.observe("/api/v1/users", resp)
     rl.before_request("/api/v1/users")
     assert clock.slept == []
-    resp = response(date=clock.wall, remaining="50, 80", reset=clock.wall + 30)
+    resp = response(date=clock.wall, remaining="53, 80", reset=clock.wall + 30)
     rl.observe("/api/v1/users", resp)
     rl.before_request("/api/v1/users")
     assert len(clock.slept) == 1
@@ -136,6 +137,86 @@ def test_server_clock_never_runs_ahead_of_okta() -> None:
         assert server.offset <= true_offset
         if step > 10:
             assert server.offset > true_offset - 0.4
+
+
+@pytest.mark.parametrize(
+    ("path", "bucket"),
+    [
+        ("/api/v1/apps", "/api/v1/apps"),
+        ("/api/v1/apps/{appId}/users", "/api/v1/apps"),
+        ("/api/v1/apps/{appId}/groups", "/api/v1/apps"),
+        ("/api/v1/apps/0oa1/users/00u1", "/api/v1/apps"),
+        ("/api/v1/apps/0oa1", "/api/v1/apps/{id}"),
+        ("/api/v1/users", "/api/v1/users"),
+        ("/api/v1/users/{userId}/factors", "/api/v1/*"),
+        ("/api/v1/groups", "/api/v1/groups"),
+        ("/api/v1/groups/{groupId}/users", "/api/v1/groups"),
+        ("/api/v1/groups/{groupId}/apps", "/api/v1/groups"),
+        ("/api/v1/groups/rules", "/api/v1/*"),
+        ("/api/v1/groups/{groupId}/roles", "/api/v1/*"),
+        ("/api/v1/logs", "/api/v1/logs"),
+        ("/api/v1/devices", "/api/v1/devices"),
+        ("/api/v1/policies/{policyId}/rules", "/api/v1/*"),
+        ("/oauth2/v1/token", "/oauth2/v1/token"),
+    ],
+)
+def test_routes_map_to_oktas_buckets(path: str, bucket: str) -> None:
+    assert okta_bucket(path) == bucket
+
+
+def test_routes_of_one_bucket_share_one_budget() -> None:
+    """apps, app_users and app_groups draw on one Okta bucket: once the run has sent
+    its share through any of them, every one of them waits."""
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    routes = ("/api/v1/apps", "/api/v1/apps/{appId}/users", "/api/v1/apps/{appId}/groups")
+    sent = 0
+    remaining = 100
+    while not clock.slept:
+        route = routes[sent % 3]
+        rl.before_request(route)
+        if clock.slept:
+            break
+        sent += 1
+        remaining -= 1
+        rl.observe(
+            route, response(date=clock.wall, remaining=str(remaining), reset=clock.wall + 30)
+        )
+    assert sent == 47  # floor(100 x 0.5 x 0.95), whichever routes they went to
+
+
+def test_a_429_below_the_share_lowers_the_next_windows_budget(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Okta's per-token ceiling is not in the headers before it bites: a 429 after
+    30 requests of this run (the org's other integrations drained the rest)
+    keeps later windows below that count."""
+    caplog.set_level(logging.INFO)
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+
+    def window(refused_after: int | None) -> int:
+        reset = clock.wall + 30
+        sent = 0
+        while True:
+            rl.before_request("/api/v1/logs")
+            if clock.slept and clock.slept[-1] > 0 and clock.wall >= reset:
+                return sent
+            sent += 1
+            if refused_after is not None and sent > refused_after:
+                resp = response(date=clock.wall, limit="120", remaining="0", reset=reset)
+                resp.status_code = 429
+                rl.observe("/api/v1/logs", resp)
+                rl.after_429("/api/v1/logs", resp, attempt=1)
+                return sent - 1
+            rl.observe(
+                "/api/v1/logs",
+                response(date=clock.wall, limit="120", remaining=str(120 - sent), reset=reset),
+            )
+
+    assert window(refused_after=30) == 30
+    assert "stay below 28" in caplog.text
+    assert window(refused_after=None) == 28  # floor(29 x 0.95)
 
 
 # --- the suite's time scale (TAP_OKTA_TEST_TIME_SCALE) ----------------------------------

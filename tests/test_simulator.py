@@ -1,10 +1,9 @@
 """The Okta simulator itself, exercised over real HTTP with ``requests``.
 
-These pin the Okta behaviours tap-okta's own tests rely on (see
-``../shared/okta-api-notes.md``, beside this repository): paging and Link headers,
-the DEPROVISIONED trap, filter/search semantics, search lag, System Log polling,
-directory changes logged to the System Log, auth flows, rate limits and injected
-faults.
+These pin the Okta behaviours tap-okta's own tests rely on (see ``docs/okta-api.md``):
+paging and Link headers, the DEPROVISIONED trap, filter/search semantics, search lag,
+System Log polling, directory changes logged to the System Log, auth flows, rate limits
+and injected faults.
 """
 
 from __future__ import annotations
@@ -13,8 +12,6 @@ import base64
 import itertools
 import json
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -37,11 +34,12 @@ from tests.okta_sim import (
     jwk_thumbprint,
 )
 from tests.okta_sim.catalog import MUTATION_ONLY_EVENT_TYPES
+from tests.okta_sim.launch import cli_simulator
 from tests.okta_sim.oauth import ASSERTION_TYPE, ServiceApp
+from tests.okta_sim.ratelimit import DEFAULT_LIMITS, bucket_for
 
 UTC = timezone.utc
 API_KEY = "sim-api-token"
-REPO = Path(__file__).resolve().parents[1]
 
 
 # --- fixtures & helpers ---------------------------------------------------------------
@@ -665,8 +663,8 @@ def test_mutations_log_directory_events(quiet_sim: OktaSimulator, http: requests
         ("group.user_membership.remove", [u, g]),
         ("application.user_membership.add", [app_user, a, u]),
         ("application.user_membership.remove", [app_user, a, u]),
-        ("group.application_assignment.add", [a, g]),
-        ("group.application_assignment.remove", [a, g]),
+        ("group.application_assignment.add", [g, a]),
+        ("group.application_assignment.remove", [g, a]),
         ("user.account.update_profile", [u]),
         ("group.profile.update", [g]),
         ("user.lifecycle.suspend", [u]),
@@ -711,6 +709,263 @@ def test_mutations_log_directory_events(quiet_sim: OktaSimulator, http: requests
     assert by_type["application.user_membership.add"]["target"][0]["alternateId"] == login
     assert by_type["application.lifecycle.delete"]["target"][0]["displayName"] == "Audit Portal"
     assert by_type["group.lifecycle.delete"]["target"][0]["alternateId"] == "Auditors"
+
+
+def new_users_group_app(org: Org, group: str, app: str) -> tuple[str, str, str, str, str]:
+    """A ``since`` for the log, then two new users, a new group and a new app, unlinked."""
+    since = iso(org.clock.now() - timedelta(minutes=1))
+    u1, u2 = org.create_user()["id"], org.create_user()["id"]
+    return since, u1, u2, org.create_group(group)["id"], org.create_app(app)["id"]
+
+
+def test_app_assignment_events_and_group_scope(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    """Okta's events for assignments, direct and through groups, each one as Okta writes it."""
+    org = quiet_sim.org
+    since, u1, u2, g1, aid = new_users_group_app(org, "Sales", "CRM")
+    g2 = org.create_group("Sales-EMEA")["id"]
+    org.add_group_member(g1, u1)
+    org.add_group_member(g2, u1)
+    start = org.event_count
+
+    def app_user(uid: str) -> requests.Response:
+        return get(http, quiet_sim.url(f"/api/v1/apps/{aid}/users/{uid}"))
+
+    def scope(uid: str) -> str | None:
+        r = app_user(uid)
+        return r.json()["scope"] if r.status_code == 200 else None
+
+    org.assign_app_group(aid, g1)  # u1 gets the app through g1
+    assert scope(u1) == "GROUP"
+    org.add_group_member(g1, u2)  # a member joins: u2 gets it too
+    assert scope(u2) == "GROUP"
+    org.assign_app_user(aid, u2)  # a direct assignment on top turns it USER
+    assert scope(u2) == "USER"
+    org.remove_group_member(g1, u2)  # the direct assignment stays
+    assert scope(u2) == "USER"
+    with pytest.raises(ValueError, match="E0000046"):
+        org.unassign_app_user(aid, u1)
+    org.assign_app_group(aid, g2)  # u1 has the app already: no new app user
+    org.remove_group_member(g1, u1)  # g2 still covers u1
+    assert scope(u1) == "GROUP"
+    org.unassign_app_group(aid, g2)  # nothing covers u1 any more
+    okta_error(app_user(u1), 404, "E0000007")
+    org.add_group_member(g1, u1)
+    org.assign_app_user(aid, u1)
+    with pytest.raises(ValueError, match="E0000046"):  # g1 still covers u1
+        org.unassign_app_user(aid, u1)
+    assert scope(u1) == "USER"
+    org.unassign_app_user(aid, u2)  # direct only: gone
+    okta_error(app_user(u2), 404, "E0000007")
+    org.update_app_group(aid, g1, priority=4)
+    org.delete_group(g1)  # u1's direct assignment stays
+    assert scope(u1) == "USER"
+    org.unassign_app_user(aid, u2)  # not assigned: nothing happens
+
+    got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 7})
+    got = got[start:]
+    a, g1t, g2t = ("AppInstance", aid), ("UserGroup", g1), ("UserGroup", g2)
+    user1, user2 = ("User", u1), ("User", u2)
+    au1, au2 = ("AppUser", "0ua" + u1[3:]), ("AppUser", "0ua" + u2[3:])
+    assert [(e["eventType"], target_keys(e)) for e in got] == [
+        ("group.application_assignment.add", [g1t, a]),
+        ("application.user_membership.add", [au1, a, user1]),
+        ("group.user_membership.add", [user2, g1t]),
+        ("application.user_membership.add", [au2, a, user2]),
+        ("application.user_membership.update", [au2, a, user2]),
+        ("group.user_membership.remove", [user2, g1t]),
+        ("group.application_assignment.add", [g2t, a]),
+        ("group.user_membership.remove", [user1, g1t]),
+        ("group.application_assignment.remove", [g2t, a]),
+        ("application.user_membership.remove", [au1, a, user1]),
+        ("group.user_membership.add", [user1, g1t]),
+        ("application.user_membership.add", [au1, a, user1]),
+        ("application.user_membership.update", [au1, a, user1]),
+        ("application.user_membership.remove", [au2, a, user2]),
+        ("group.application_assignment.update", [g1t, a]),
+        ("group.lifecycle.delete", [g1t]),
+    ]
+    uris = [e["debugContext"]["debugData"]["requestUri"] for e in got]
+    # An app user that comes or goes through a group names the call that caused it.
+    assert uris[1] == f"/api/v1/apps/{aid}/groups/{g1}"
+    assert uris[3] == f"/api/v1/groups/{g1}/users/{u2}"
+    assert uris[9] == f"/api/v1/apps/{aid}/groups/{g2}"
+    by_type = {e["eventType"]: e for e in got}
+    assert by_type["application.user_membership.add"]["displayMessage"] == (
+        "Add user to application membership"
+    )
+    assert by_type["application.user_membership.add"]["legacyEventType"] == (
+        "app.generic.provision.assign_user_to_app"
+    )
+    assert by_type["group.application_assignment.add"]["displayMessage"] == (
+        "Add assigned application to group"
+    )
+    for e in got:
+        for t in e["target"]:
+            assert t["alternateId"], t
+            assert t["displayName"], t
+    assert {u for a, u in org.snapshot()["app_users"] if a == aid} == {u1}
+
+
+def test_deleted_group_takes_its_app_users(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = quiet_sim.org
+    since, direct, member, gid, aid = new_users_group_app(org, "Temps", "Timesheets")
+    for uid in (direct, member):
+        org.add_group_member(gid, uid)
+    org.assign_app_group(aid, gid)
+    org.assign_app_user(aid, direct)
+    start = org.event_count
+    org.delete_group(gid)
+    assert org.app_user_ids(aid) == [direct]
+    okta_error(get(http, quiet_sim.url(f"/api/v1/apps/{aid}/users/{member}")), 404, "E0000007")
+    got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 50})
+    a, g = ("AppInstance", aid), ("UserGroup", gid)
+    assert [(e["eventType"], target_keys(e)) for e in got[start:]] == [
+        ("group.lifecycle.delete", [g]),
+        (
+            "application.user_membership.remove",
+            [("AppUser", "0ua" + member[3:]), a, ("User", member)],
+        ),
+    ]
+    assert got[-1]["debugContext"]["debugData"]["requestUri"] == f"/api/v1/groups/{gid}"
+
+
+def test_app_user_profile_changes_and_app_lifecycle(
+    quiet_sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = quiet_sim.org
+    since = iso(org.clock.now() - timedelta(minutes=1))
+    uid = org.create_user()["id"]
+    aid = org.create_app("Expenses")["id"]
+    org.assign_app_user(aid, uid)
+    start = org.event_count
+    url = quiet_sim.url(f"/api/v1/apps/{aid}/users/{uid}")
+
+    org.clock.advance(60)
+    org.update_app_user(aid, uid, profile={"role": "approver"})
+    org.update_app_user(aid, uid, user_name="approver@acme.example")
+    org.update_app_user(aid, uid, profile={"role": "approver"})  # no change: no event
+    body = get(http, url).json()
+    assert body["profile"] == {"role": "approver"}
+    assert body["credentials"]["userName"] == "approver@acme.example"
+    assert org.event_count == start + 2
+
+    # Okta re-applying the app's profile mappings: a new profile and lastUpdated, no event.
+    org.clock.advance(60)
+    org.recompute_app_user_profile(aid, uid, {"role": "manager"})
+    after = get(http, url).json()
+    assert after["profile"] == {"role": "manager"}
+    assert after["lastUpdated"] > body["lastUpdated"]
+    assert org.event_count == start + 2
+
+    org.set_app_status(aid, "INACTIVE")
+    assert get(http, url).status_code == 200  # a deactivated app keeps its assignments
+    org.delete_app(aid)
+    gone = okta_error(get(http, url), 404, "E0000007")
+    assert aid in gone["errorSummary"]
+
+    got, _ = poll_logs(http, quiet_sim.url("/api/v1/logs"), {"since": since, "limit": 50})
+    a, u, au = ("AppInstance", aid), ("User", uid), ("AppUser", "0ua" + uid[3:])
+    assert [(e["eventType"], target_keys(e)) for e in got[start:]] == [
+        ("application.user_membership.update", [au, a, u]),
+        ("application.user_membership.change_username", [au, a, u]),
+        ("application.lifecycle.deactivate", [a]),
+        ("application.lifecycle.delete", [a]),
+    ]
+    assert got[start + 1]["legacyEventType"] == "app.generic.config.app_username_update"
+
+
+def test_single_assignment_reads(sim: OktaSimulator, http: requests.Session) -> None:
+    org = sim.org
+    sim.rate_limits.limits["/api/v1/apps/{id}"] = 1000
+    wiki = next(a["id"] for a in org.all_apps() if a["label"] == "Company Wiki")
+    listed = items(crawl(http, sim.url(f"/api/v1/apps/{wiki}/users"), {"limit": 37}))
+    assert [u["id"] for u in listed] == org.app_user_ids(wiki)
+    for entry in listed[:: max(1, len(listed) // 10)]:
+        r = get(http, sim.url(f"/api/v1/apps/{wiki}/users/{entry['id']}"))
+        assert r.status_code == 200
+        assert r.json() == entry
+        assert "link" not in r.headers
+    app = next(a["id"] for a in org.all_apps() if org.app_group_ids(a["id"]))
+    for entry in items(crawl(http, sim.url(f"/api/v1/apps/{app}/groups"))):
+        assert get(http, sim.url(f"/api/v1/apps/{app}/groups/{entry['id']}")).json() == entry
+
+    outsider = next(u for u in org.users if u not in org.app_user_ids(app))
+    not_assigned = okta_error(
+        get(http, sim.url(f"/api/v1/apps/{app}/users/{outsider}")), 404, "E0000007"
+    )
+    assert outsider in not_assigned["errorSummary"]
+    group = next(g for g in org.groups if g not in org.app_group_ids(app))
+    okta_error(get(http, sim.url(f"/api/v1/apps/{app}/groups/{group}")), 404, "E0000007")
+    okta_error(get(http, sim.url(f"/api/v1/apps/{app}/users/00unope")), 404, "E0000007")
+    okta_error(get(http, sim.url(f"/api/v1/apps/0oanope/users/{outsider}")), 404, "E0000007")
+    okta_error(get(http, sim.url(f"/api/v1/apps/0oanope/groups/{group}")), 404, "E0000007")
+    # One bucket with the app lists (Okta's /api/v1/apps* family).
+    assert sim.requests[-1].bucket == sim.requests[-2].bucket == bucket_for("/api/v1/apps")
+
+    # okta.apps.read, like the lists
+    svc = org.register_service_app(scopes={"okta.users.read"}, permissions={"users", "apps"})
+    tok = token_request(sim, svc, scope="okta.users.read").json()["access_token"]
+    for path in (f"/api/v1/apps/{app}/users/{outsider}", f"/api/v1/apps/{app}/groups/{group}"):
+        r = get(requests, sim.url(path), headers={"Authorization": f"Bearer {tok}"})
+        assert r.status_code == 403
+        assert 'scope="okta.apps.read"' in r.headers["WWW-Authenticate"]
+
+
+def test_generated_app_users_follow_group_assignments(
+    sim: OktaSimulator, http: requests.Session
+) -> None:
+    """Scope GROUP exactly where an assigned group covers a user not assigned directly."""
+    org = sim.org
+    sim.rate_limits.limits["/api/v1/apps/{id}"] = 1000
+    scopes: dict[str, int] = {"USER": 0, "GROUP": 0}
+    for app in (a["id"] for a in org.all_apps()):
+        rows = items(crawl(http, sim.url(f"/api/v1/apps/{app}/users"), {"limit": 500}))
+        groups = org.app_group_ids(app)
+        covered = {
+            u
+            for g in groups
+            for u in org.group_members(g)
+            if org.get_user(u)["status"] != "DEPROVISIONED"
+        }
+        listed = {r["id"]: r["scope"] for r in rows}
+        assert covered <= set(listed), app
+        for uid, scope in listed.items():
+            scopes[scope] += 1
+            if scope == "GROUP":
+                assert uid in covered
+        assert set(org.app_user_ids(app, scope="GROUP")) == {
+            u for u, s in listed.items() if s == "GROUP"
+        }
+    assert scopes["USER"] > 0, scopes
+    assert scopes["GROUP"] > 0, scopes
+    # What the tests may unassign: everything else is refused (E0000046).
+    wiki = next(a["id"] for a in org.all_apps() if a["label"] == "Company Wiki")
+    removable = org.removable_app_user_ids(wiki)
+    assert not removable  # Everyone covers every user
+    app = next(a for a in org.apps if org.removable_app_user_ids(a) != org.app_user_ids(a))
+    removable = org.removable_app_user_ids(app)
+    assert removable
+    for uid in set(org.app_user_ids(app)) - set(removable):
+        with pytest.raises(ValueError, match="E0000046"):
+            org.unassign_app_user(app, uid)
+    org.unassign_app_user(app, removable[0])
+    assert removable[0] not in org.app_user_ids(app)
+
+
+def test_app_assignments_knob() -> None:
+    org = Org.generate(seed=5, users=2000, groups=60, apps=40, events=0, app_assignments=12000)
+    total = sum(len(org.app_user_ids(a)) for a in org.apps)
+    assert 11000 <= total <= 13000, total
+    default = Org.generate(seed=5, users=2000, groups=60, apps=40, events=0)
+    assert sum(len(default.app_user_ids(a)) for a in default.apps) < 0.8 * total
+    # The directory is the same; apps are drawn after their assignments, so only their
+    # number and names are.
+    assert set(org.users) == set(default.users)
+    assert [a["label"] for a in org.apps.values()] == [a["label"] for a in default.apps.values()]
 
 
 def test_mutation_events_are_published_at_the_change_and_stored_now(
@@ -1119,7 +1374,8 @@ def test_dpop_token_and_api_flow(sim: OktaSimulator) -> None:
 
 
 def test_rate_limit_headers_window_and_429(sim: OktaSimulator, http: requests.Session) -> None:
-    sim.rate_limits = RateLimitConfig(window_seconds=2)
+    # The org-wide limit alone; the per-token ceiling has its own test.
+    sim.rate_limits = RateLimitConfig(window_seconds=2, token_share=1.0)
     sim.rate_limits.limits["/api/v1/apps"] = 3
     sim.reset_rate_limits()
     url = sim.url("/api/v1/apps")
@@ -1155,7 +1411,7 @@ def test_clock_skew_and_duplicate_headers(sim: OktaSimulator, http: requests.Ses
     remaining = [int(v) for v in r.raw.headers.getlist("X-Rate-Limit-Remaining")]
     limits = [int(v) for v in r.raw.headers.getlist("X-Rate-Limit-Limit")]
     assert len(resets) == len(remaining) == len(limits) == 2
-    assert remaining[1] > remaining[0] == 599
+    assert remaining[1] > remaining[0] == DEFAULT_LIMITS["/api/v1/groups"] - 1
     assert 0 <= resets[0] - date <= 61  # reset is on the server's (skewed) clock
 
 
@@ -1304,38 +1560,12 @@ def test_request_log_records_everything(sim: OktaSimulator, http: requests.Sessi
 
 @pytest.mark.cli
 def test_cli_serves_and_writes_service_app(tmp_path: Path) -> None:
-    ready = tmp_path / "ready"
     app_file = tmp_path / "app.json"
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.okta_sim",
-            "--port",
-            "0",
-            "--users",
-            "30",
-            "--seed",
-            "5",
-            "--api-key",
-            "demo-okta-token",
-            "--ready-file",
-            str(ready),
-            "--service-app-out",
-            str(app_file),
-        ],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert proc.stdout is not None
-        base = proc.stdout.readline().strip()
-        deadline = time.time() + 20
-        while not ready.exists() and time.time() < deadline:
-            time.sleep(0.05)
-        assert ready.read_text().strip() == base
+    with cli_simulator(
+        tmp_path / "ready",
+        *("--port", "0", "--users", "30", "--seed", "5", "--api-key", "demo-okta-token"),
+        *("--service-app-out", str(app_file)),
+    ) as base:
         assert base.startswith("http://127.0.0.1:")
         r = get(requests, base + "/api/v1/users", headers={"Authorization": "SSWS demo-okta-token"})
         assert r.status_code == 200
@@ -1369,9 +1599,24 @@ def test_cli_serves_and_writes_service_app(tmp_path: Path) -> None:
         ) as tr:
             assert tr.status_code == 200
             assert tr.json()["token_type"] == "Bearer"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        if proc.stdout is not None:
-            proc.stdout.close()
-    assert proc.returncode == 0
+
+
+def test_a_groups_assigned_apps_are_listed_and_paged(
+    sim: OktaSimulator, http: requests.Session
+) -> None:
+    org = sim.org
+    group = next(
+        g for g in org.groups if sum(g in org.app_group_ids(a) for a in org.sorted_ids("apps")) > 1
+    )
+    expected = [a for a in org.sorted_ids("apps") if group in org.app_group_ids(a)]
+    first = get(http, sim.url(f"/api/v1/groups/{group}/apps?limit=1"))
+    assert first.status_code == 200
+    seen = [a["id"] for a in first.json()]
+    nxt = first.links["next"]["url"]
+    while nxt:
+        page = get(http, nxt)
+        seen += [a["id"] for a in page.json()]
+        nxt = page.links.get("next", {}).get("url")
+    okta_error(get(http, sim.url("/api/v1/groups/00gnope/apps")), 404, "E0000007")
+    assert seen == expected
+    assert sim.requests[-1].bucket == bucket_for("/api/v1/groups")

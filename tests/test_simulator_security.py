@@ -34,6 +34,9 @@ API_KEY = "sim-api-token"
 @pytest.fixture(scope="module")
 def sim() -> Iterator[OktaSimulator]:
     with OktaSimulator(users=300, seed=17) as s:
+        # These crawls read every user's factors with one token: the org-wide limit
+        # applies, the per-token ceiling (tested in test_simulator.py) would not let them.
+        s.rate_limits.token_share = 1.0
         yield s
         assert s.internal_errors == []
 

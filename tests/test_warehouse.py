@@ -155,7 +155,7 @@ def test_rounds_of_changes_keep_every_table_equal_to_the_org(
     outsider = next(u["id"] for u in org.all_users() if u["id"] not in org.group_members(a))
     org.add_group_member(a, outsider)
     org.remove_group_member(b, org.group_members(b)[0])
-    org.unassign_app_user(app, org.app_user_ids(app)[0])
+    org.unassign_app_user(app, org.removable_app_user_ids(app)[0])
     org.assign_app_user(
         app, next(u["id"] for u in org.all_users() if u["id"] not in org.app_user_ids(app))
     )

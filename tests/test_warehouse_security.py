@@ -98,7 +98,7 @@ def test_the_security_tables_stay_equal_to_the_org(
         duckdb_path=duckdb_path,
         tap_settings={"emit_activate_version_messages": True, "full_sync_interval_days": 7},
     )
-    project.load(target, "tap-okta--security")
+    project.load(target, ("tap-okta--security",))
     first = compare(project, target, sim)
     for table, row in first.items():
         assert not row["missing"], (table, row)
@@ -106,7 +106,7 @@ def test_the_security_tables_stay_equal_to_the_org(
         assert row["rows"], f"{table}: no rows (nothing compared)"
 
     removed_factors = change_the_org(sim)
-    project.load(target, "tap-okta--security")
+    project.load(target, ("tap-okta--security",))
     second = compare(project, target, sim)
     for table, row in second.items():
         assert not row["missing"], (table, row)
@@ -114,7 +114,7 @@ def test_the_security_tables_stay_equal_to_the_org(
         assert row["extra"] == (removed_factors if table == "user_factors" else set()), (table, row)
 
     sim.org.clock.advance(8 * 86400)
-    project.load(target, "tap-okta--security")
+    project.load(target, ("tap-okta--security",))
     third = compare(project, target, sim)
     for table, row in third.items():
         assert not row["missing"], (table, row)

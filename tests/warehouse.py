@@ -483,17 +483,19 @@ class WarehouseProject(Project):
     def load(
         self,
         target: str,
-        extractor: str = "tap-okta--directory",
+        extractors: tuple[str, ...] = ("tap-okta--directory", "tap-okta--apps"),
         *,
         environment: str = "simulator",
         check: bool = True,
     ) -> subprocess.CompletedProcess[str]:
-        """One ``meltano run``; state id ``<environment>:<extractor>-to-<target>``."""
+        """One ``meltano run`` of each extractor into ``target`` (the directory jobs by
+        default); state id ``<environment>:<extractor>-to-<target>`` each."""
         if target == "target-postgres":
             assert self.postgres is not None, "this project has no PostgreSQL"
         if target == "target-duckdb":
             assert self.duckdb_path is not None, "this project has no DuckDB file"
-        return self.pipeline(extractor, target, environment=environment, check=check)
+        blocks = [block for extractor in extractors for block in (extractor, target)]
+        return self.pipeline(*blocks, environment=environment, check=check)
 
     def live_keys(self, target: str, stream: str) -> set[tuple[Any, ...]]:
         """The stream's rows that count as present in that warehouse."""

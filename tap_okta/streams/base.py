@@ -9,9 +9,11 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import reconcile, sdk_compat
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import Change, Window, tombstone
 from tap_okta.client import OktaStream
+from tap_okta.polling import LOGS_SCOPE
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -22,8 +24,8 @@ if t.TYPE_CHECKING:
 
 logger = logging.getLogger("tap-okta")
 
-HORIZON_KEY = "horizon"
-CHANGES_KEY = "changes"
+HORIZON_KEY = state_keys.HORIZON
+CHANGES_KEY = state_keys.CHANGES
 
 
 class DirectoryStream(OktaStream):
@@ -40,23 +42,15 @@ class DirectoryStream(OktaStream):
     always_complete: t.ClassVar[bool] = False
     #: The tap's change feed this stream reads (its own filter and windows).
     feed_attribute: t.ClassVar[str] = "change_feed"
+    optional_scopes: t.ClassVar[tuple[str, ...]] = (LOGS_SCOPE,)
+    #: Without the change feed (no System Log access), read completely every run:
+    #: the stream has no other way to learn what changed.
+    complete_without_feed: t.ClassVar[bool] = False
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         self._plan: reconcile.ReadPlan | None = None
         self._window: Window | None = None
-
-    @property
-    @override
-    def emit_activate_version_messages(self) -> bool:
-        # The SDK would send ACTIVATE_VERSION at the start of every sync() of a
-        # full-table stream, child contexts included; this stream sends it only
-        # after a complete read (see ``finish_run``).
-        return False
-
-    @property
-    def activate_version_wanted(self) -> bool:
-        return bool(self.config.get("emit_activate_version_messages", False))
 
     @property
     def feed(self) -> ChangeFeed:
@@ -72,15 +66,12 @@ class DirectoryStream(OktaStream):
             now=self.okta.rate_limiter.server_clock.now_datetime(),
             interval_days=self.okta.settings.full_sync_interval_days,
             always_complete=self.always_complete,
-            force=self._window.gap,
+            force=self._window.gap or (self.complete_without_feed and not self._window.available),
         )
         if plan.complete and not self.always_complete:
             logger.info("Stream '%s': complete read (%s).", self.name, plan.reason)
-        reconcile.begin(state, plan)
+        reconcile.begin_read(self, state, plan)
         self._plan = plan
-        sdk_compat.set_record_version(
-            self, plan.version if plan.complete and self.activate_version_wanted else None
-        )
         return plan
 
     @property
@@ -88,16 +79,37 @@ class DirectoryStream(OktaStream):
         assert self._window is not None, "start_run() first"
         return self._window
 
+    #: The window's changes are all written before the stream's own read, so its
+    #: end may be saved even when the read is cut short.
+    window_written_first: t.ClassVar[bool] = False
+
     def finish_run(self, state: dict[str, t.Any]) -> None:
-        """Every record of the run is written: save the feed position, end a complete read."""
+        """Every record of the run is written: save the feed position, end a complete read.
+
+        A run cut short by ``max_run_seconds`` keeps a complete read under way (the
+        next run resumes it with the same table version) and, unless the window was
+        written first, the old feed position (the window is applied again).
+        """
         window, plan = self.window, self._plan
         assert plan is not None
-        if window.available and window.end:
+        if window.available and window.end and (self.window_written_first or not self.cut_short):
             state[CHANGES_KEY] = window.end
-        reconcile.finish(state, plan)
-        if plan.complete and plan.version and self.activate_version_wanted and self.selected:
-            sdk_compat.write_activate_version(self, plan.version)
-        sdk_compat.set_record_version(self, None)
+        if self.cut_short:
+            sdk_compat.set_record_version(self, None)
+            return
+        reconcile.end_read(self, state, plan)
+
+    def stop_between_parents(self, position: int, total: int, kind: str) -> bool:
+        """Past ``max_run_seconds`` before the ``position``-th of ``total`` parents:
+        stop (the state names the last parent read in full)."""
+        if position == 0 or not self.budget.expired:
+            return False
+        self.cut_short = True
+        self.budget.stop(
+            self.name,
+            f"its complete read goes on after {kind} {position} of {total} (state: progress)",
+        )
+        return True
 
 
 class ChangeTrackingStream(DirectoryStream):
@@ -113,6 +125,7 @@ class ChangeTrackingStream(DirectoryStream):
 
     #: Seconds before a read's start that its answers are trusted to be complete.
     consistency_margin: t.ClassVar[float] = 5.0
+    window_written_first = True
     #: The System Log event that deletes one object of this stream, and its target type.
     delete_event: t.ClassVar[str]
     delete_target: t.ClassVar[str]
@@ -152,7 +165,7 @@ class ChangeTrackingStream(DirectoryStream):
         return deleted
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         bookmark_before = sdk_compat.bookmark_of(state)
         plan = self.start_run(state)
@@ -162,11 +175,11 @@ class ChangeTrackingStream(DirectoryStream):
         if self._complete_from_start:
             sdk_compat.clear_bookmark(state)
             state.pop(HORIZON_KEY, None)
-            state.pop("delivered", None)
+            state.pop(state_keys.DELIVERED, None)
             bookmark_before = None
         deleted = self.deletions()
         for change in sorted(deleted.values(), key=lambda c: c.published):
-            yield tombstone(change, **self.tombstone_fields(change))
+            yield tombstone(change.published, **self.tombstone_fields(change))
         yield from self._read_changes(context, state, skip=deleted.keys())
         sdk_compat.restore_bookmark(state, bookmark_before)
         self.finish_run(state)

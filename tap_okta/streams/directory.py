@@ -8,7 +8,8 @@ import typing as t
 
 from typing_extensions import override
 
-from tap_okta import schemas
+from tap_okta import schemas, sdk_compat
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp
 from tap_okta.changes import (
     GROUP_DELETED,
@@ -21,7 +22,6 @@ from tap_okta.changes import (
     tombstone,
 )
 from tap_okta.client import OktaStream
-from tap_okta.errors import OktaAPIError
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 
 if t.TYPE_CHECKING:
@@ -55,6 +55,7 @@ class UsersStream(ChangeTrackingStream):
     # A STATE per page: a killed run resumes from its last full page.
     STATE_MSG_FREQUENCY = 200
     prefetch_pages = True
+    resumes_by_page = True
     schema = schemas.USER.to_dict()
     delete_event = USER_DELETED
     delete_target = "User"
@@ -66,6 +67,10 @@ class UsersStream(ChangeTrackingStream):
             "sortBy": "lastUpdated",
             "sortOrder": "asc",
         }
+
+    def resumes_from(self) -> str:
+        bookmark = sdk_compat.bookmark_of(self.stream_state)
+        return f"the next run reads on from lastUpdated {bookmark}"
 
     def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
         target = change.target(self.delete_target)
@@ -156,8 +161,9 @@ class GroupMembersStream(DirectoryStream):
     page_size = 1000
     oauth_scope = "okta.groups.read"
     schema = schemas.GROUP_MEMBER.to_dict()
-    READ_AT_KEY = "read_started"
-    EVERYONE_KEY = "everyone"
+    parent_field = "groupId"
+    READ_AT_KEY = state_keys.READ_STARTED
+    EVERYONE_KEY = state_keys.EVERYONE
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -167,17 +173,17 @@ class GroupMembersStream(DirectoryStream):
     consistency_margin = 5.0
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         plan = self.start_run(state)
         read_started = self.okta.rate_limiter.server_clock.now_datetime()
         self._everyone = state.get(self.EVERYONE_KEY)
         if plan.complete:
-            yield from self._complete(self.window)
+            yield from self._complete(self.window, state, resume=plan.resumed)
         elif self.window.available:
             yield from self._from_changes(self.window)
         else:
-            yield from self._changed_groups(state.get(self.READ_AT_KEY))
+            yield from self._changed_groups(state)
         state[self.READ_AT_KEY] = format_timestamp(read_started)
         if self._everyone:
             state[self.EVERYONE_KEY] = self._everyone
@@ -185,30 +191,55 @@ class GroupMembersStream(DirectoryStream):
 
     # -- the three ways to read ---------------------------------------------
 
-    def _complete(self, window: Window) -> Iterator[dict[str, t.Any]]:
-        removed = {key: c for key, c in self._latest(window).items() if c.removed}
-        for group in self._groups(None):
-            for row in self._members(group["id"]):
+    def _complete(
+        self, window: Window, state: dict[str, t.Any], *, resume: bool
+    ) -> Iterator[dict[str, t.Any]]:
+        """Every group's members, group by group in id order; a run cut short by
+        ``max_run_seconds`` is resumed after the last group it read in full."""
+        done = (state.get(state_keys.PROGRESS) or {}).get("done") if resume else None
+        groups = sorted(str(group["id"]) for group in self._groups(None))
+        latest = self._latest(window)
+        if done:
+            logger.info("Stream '%s': resuming the complete read after group %s.", self.name, done)
+            # Read in full by the run that was cut short; changed since: from the log.
+            yield from self._apply({key: c for key, c in latest.items() if key[0] <= done})
+        removed = {
+            key: c for key, c in latest.items() if c.removed and not (done and key[0] <= done)
+        }
+        for position, group_id in enumerate(groups):
+            if done and group_id <= done:
+                continue
+            if self.stop_between_parents(position, len(groups), "group"):
+                return
+            for row in self._members(group_id):
                 removed.pop((row["groupId"], row["userId"]), None)
                 yield row
+            # Reached once every member of the group is written.
+            state[state_keys.PROGRESS] = {"done": group_id}
+        state.pop(state_keys.PROGRESS, None)
         # Removed in the window and absent from the read: still removed now.
         for (group_id, user_id), change in removed.items():
-            yield tombstone(change, groupId=group_id, userId=user_id)
+            yield tombstone(change.published, groupId=group_id, userId=user_id)
 
     def _from_changes(self, window: Window) -> Iterator[dict[str, t.Any]]:
         if self._everyone is None and window.of_type(USER_CREATED, USER_DELETED):
             # State from before tap-okta kept it: one small request finds it.
             for _ in self._groups('type eq "BUILT_IN"'):
                 pass
-        for (group_id, user_id), change in self._latest(window).items():
+        yield from self._apply(self._latest(window))
+
+    def _apply(self, latest: dict[tuple[str, ...], Change]) -> Iterator[dict[str, t.Any]]:
+        """Each membership's last change in the window, as a row or a deletion."""
+        for (group_id, user_id), change in latest.items():
             if change.removed:
-                yield tombstone(change, groupId=group_id, userId=user_id)
+                yield tombstone(change.published, groupId=group_id, userId=user_id)
             else:
                 yield {"groupId": group_id, "userId": user_id}
 
-    def _changed_groups(self, last_read: str | None) -> Iterator[dict[str, t.Any]]:
+    def _changed_groups(self, state: dict[str, t.Any]) -> Iterator[dict[str, t.Any]]:
+        last_read = state.get(self.READ_AT_KEY)
         if not last_read:
-            yield from self._complete(self.window)
+            yield from self._complete(self.window, state, resume=False)
             return
         # Okta's timestamps are whole seconds: step back a little, never miss one.
         since = parse_timestamp(last_read) - dt.timedelta(seconds=self.consistency_margin)
@@ -249,14 +280,8 @@ class GroupMembersStream(DirectoryStream):
             yield group
 
     def _members(self, group_id: str) -> Iterator[dict[str, t.Any]]:
-        try:
-            for user in self.request_records({"groupId": group_id}):
-                yield {"groupId": group_id, "userId": user["id"]}
-        except OktaAPIError as exc:
-            # The group was deleted between listing it and reading its members.
-            if exc.status != 404:
-                raise
-            logger.info("Stream '%s': group %s is gone; skipping it.", self.name, group_id)
+        for user in self.read_parent(group_id):
+            yield {"groupId": group_id, "userId": user["id"]}
 
 
 def _deleted(window: Window, event_type: str, target_type: str) -> dict[str, Change]:

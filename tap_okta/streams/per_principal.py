@@ -32,13 +32,14 @@ from tap_okta.changes import (
     USER_DELETED,
     Change,
     Window,
+    tombstone,
 )
-from tap_okta.client import OktaStream
-from tap_okta.errors import OktaAPIError
+from tap_okta.client import OktaStream, listing
+from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 from tap_okta.streams.directory import GroupListing
 from tap_okta.streams.roles import ROLES_ROLE, ROLES_SCOPE
-from tap_okta.streams.snapshot import KnownKeys, SecurityStream, listing
+from tap_okta.streams.snapshot import KnownKeys
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable, Iterator
@@ -48,18 +49,13 @@ if t.TYPE_CHECKING:
 logger = logging.getLogger("tap-okta")
 
 
-class SecurityFeedStream(SecurityStream, DirectoryStream):
-    """A security stream whose changes come from the security change feed."""
-
-    feed_attribute = "security_feed"
-
-
-class FanOutStream(SecurityFeedStream):
+class FanOutStream(DirectoryStream):
     """One request per principal: all of them on a complete read, the changed ones in between."""
 
+    selected_by_default = False
+    feed_attribute = "security_feed"
     replication_key = None
-    #: The record field naming the principal, and the System Log target type.
-    parent_field: t.ClassVar[str]
+    #: The System Log target type of the principal (``parent_field`` names it in records).
     principal_target: t.ClassVar[str]
     #: Events that name a principal whose records must be read again.
     change_events: t.ClassVar[tuple[str, ...]]
@@ -67,9 +63,7 @@ class FanOutStream(SecurityFeedStream):
     track_keys: t.ClassVar[bool] = True
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if self.skipped_by_test():
-            return
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         plan = self.start_run(state)
         read_start = format_timestamp(self.okta.rate_limiter.server_clock.now_datetime())
@@ -82,21 +76,17 @@ class FanOutStream(SecurityFeedStream):
             principals = self.changed_principals(self.window).items()
         for principal, change in principals:
             ids: list[str] = []
-            for row in self.read_principal(principal):
+            for row in self.read_parent(principal):
                 yield row
                 ids.append(str(row["id"]))
             deleted_at = change.published if change else read_start
             for key in known.replace(principal, ids) if known else ():
-                yield {self.parent_field: principal, "id": key, "_sdc_deleted_at": deleted_at}
+                yield self.deletion(principal, key, deleted_at)
         if known:
             if plan.complete:
                 for principal, ids in known.unvisited().items():
                     for key in ids:
-                        yield {
-                            self.parent_field: principal,
-                            "id": key,
-                            "_sdc_deleted_at": read_start,
-                        }
+                        yield self.deletion(principal, key, read_start)
             else:
                 known.keep_unvisited()
             known.save(state, self.name)
@@ -115,18 +105,9 @@ class FanOutStream(SecurityFeedStream):
                 changed[target.id] = change
         return changed
 
-    def read_principal(self, principal: str) -> Iterator[dict[str, t.Any]]:
-        try:
-            for row in self.request_records({self.parent_field: principal}):
-                row[self.parent_field] = principal
-                yield row
-        except OktaAPIError as exc:
-            # Deleted since it was listed, or since the event: nothing to read.
-            if exc.status != 404:
-                raise
-            logger.info(
-                "Stream '%s': %s %s is gone; skipping it.", self.name, self.parent_field, principal
-            )
+    def deletion(self, principal: str, key: str, deleted_at: str) -> dict[str, t.Any]:
+        assert self.parent_field
+        return tombstone(deleted_at, **{self.parent_field: principal, "id": key})
 
 
 class GroupRolesStream(FanOutStream):
@@ -157,10 +138,7 @@ class UserListing(OktaStream):
     primary_keys = ("id",)
     page_size = 200
     oauth_scope = "okta.users.read"
-    schema: t.ClassVar[dict[str, t.Any]] = {
-        "type": "object",
-        "properties": {"id": {"type": "string"}},
-    }
+    schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
         return {"search": 'lastUpdated ge "1970-01-01T00:00:00.000Z"'}
@@ -202,10 +180,12 @@ class UserFactorsStream(FanOutStream):
             yield str(user["id"])
 
 
-class DevicesStream(SecurityFeedStream, ChangeTrackingStream):
+class DevicesStream(ChangeTrackingStream):
     """Registered devices with their users, incremental on ``lastUpdated``."""
 
     name = "devices"
+    selected_by_default = False
+    feed_attribute = "security_feed"
     path = "/api/v1/devices"
     primary_keys = ("id",)
     replication_key = "lastUpdated"
@@ -215,11 +195,6 @@ class DevicesStream(SecurityFeedStream, ChangeTrackingStream):
     schema = schemas.DEVICE.to_dict()
     delete_event = DEVICE_DELETED
     delete_target = "Device"
-
-    @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        if not self.skipped_by_test():
-            yield from super().get_records(context)
 
     def first_page_params(self, context: Context | None) -> dict[str, t.Any]:
         params: dict[str, t.Any] = {"expand": "user"}

@@ -12,19 +12,18 @@ from __future__ import annotations
 import typing as t
 
 from tap_okta import security_schemas as schemas
-from tap_okta.client import OktaStream
-from tap_okta.streams.snapshot import IamListing, SnapshotStream, listing
+from tap_okta.client import OktaStream, listing
+from tap_okta.schemas import ID_ONLY
+from tap_okta.streams.snapshot import SnapshotStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
-
-    from singer_sdk.helpers.types import Context
 
 ROLES_SCOPE = "okta.roles.read"
 ROLES_ROLE = "Super Administrator"
 
 
-class RoleAssigneeListing(IamListing, OktaStream):
+class RoleAssigneeListing(OktaStream):
     """Users holding at least one admin role, directly or through a group."""
 
     name = "user_roles"
@@ -34,10 +33,7 @@ class RoleAssigneeListing(IamListing, OktaStream):
     oauth_scope = ROLES_SCOPE
     admin_role = ROLES_ROLE
     records_key = "value"
-    schema: t.ClassVar[dict[str, t.Any]] = {
-        "type": "object",
-        "properties": {"id": {"type": "string"}},
-    }
+    schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
 
 
 class UserRolesStream(SnapshotStream):
@@ -52,12 +48,12 @@ class UserRolesStream(SnapshotStream):
     schema = schemas.USER_ROLE.to_dict()
     parent_field = "userId"
 
-    def parents(self) -> Iterator[tuple[str, Context | None]]:
+    def parents(self) -> Iterator[str]:
         for user in listing(self, RoleAssigneeListing).request_records(None):
-            yield str(user["id"]), {"userId": user["id"]}
+            yield str(user["id"])
 
 
-class CustomRolesStream(IamListing, SnapshotStream):
+class CustomRolesStream(SnapshotStream):
     """The org's custom admin roles."""
 
     name = "custom_roles"
@@ -70,7 +66,7 @@ class CustomRolesStream(IamListing, SnapshotStream):
     schema = schemas.CUSTOM_ROLE.to_dict()
 
 
-class CustomRolePermissionsStream(IamListing, SnapshotStream):
+class CustomRolePermissionsStream(SnapshotStream):
     """The permissions each custom role grants."""
 
     name = "custom_role_permissions"
@@ -85,12 +81,12 @@ class CustomRolePermissionsStream(IamListing, SnapshotStream):
     parent_field = "roleId"
     key_field = "label"
 
-    def parents(self) -> Iterator[tuple[str, Context | None]]:
+    def parents(self) -> Iterator[str]:
         for role in listing(self, CustomRolesStream).request_records(None):
-            yield str(role["id"]), {"roleId": role["id"]}
+            yield str(role["id"])
 
 
-class ResourceSetsStream(IamListing, SnapshotStream):
+class ResourceSetsStream(SnapshotStream):
     """Resource sets: what a custom role assignment covers."""
 
     name = "resource_sets"
@@ -103,7 +99,7 @@ class ResourceSetsStream(IamListing, SnapshotStream):
     schema = schemas.RESOURCE_SET.to_dict()
 
 
-class ResourceSetResourcesStream(IamListing, SnapshotStream):
+class ResourceSetResourcesStream(SnapshotStream):
     """The resources (groups, apps, users, …) in each resource set."""
 
     name = "resource_set_resources"
@@ -116,6 +112,6 @@ class ResourceSetResourcesStream(IamListing, SnapshotStream):
     schema = schemas.RESOURCE_SET_RESOURCE.to_dict()
     parent_field = "resourceSetId"
 
-    def parents(self) -> Iterator[tuple[str, Context | None]]:
+    def parents(self) -> Iterator[str]:
         for resource_set in listing(self, ResourceSetsStream).request_records(None):
-            yield str(resource_set["id"]), {"resourceSetId": resource_set["id"]}
+            yield str(resource_set["id"])

@@ -11,10 +11,10 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import security_schemas as schemas
-from tap_okta.client import OktaStream
+from tap_okta.client import OktaStream, listing
 from tap_okta.errors import OktaAPIError
 from tap_okta.redact import blank_client_secret
-from tap_okta.streams.snapshot import SnapshotStream, listing
+from tap_okta.streams.snapshot import SnapshotStream
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterator
@@ -154,13 +154,17 @@ class PolicyListing(OktaStream):
                 )
 
 
-class PoliciesStream(SnapshotStream, PolicyListing):
+class PoliciesStream(SnapshotStream):
     """Every policy of every type Okta lists (sign-on, password, MFA enrolment, …)."""
 
     name = "policies"
+    path = "/api/v1/policies"
+    primary_keys = ("id",)
+    oauth_scope = "okta.policies.read"
+    schema = PolicyListing.schema
 
-    def read_parent(self, parent: str, context: Context | None) -> Iterator[dict[str, t.Any]]:
-        return self.every_policy()
+    def records_of(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        return t.cast("PolicyListing", listing(self, PolicyListing)).every_policy()
 
 
 class PolicyRulesStream(SnapshotStream):
@@ -175,10 +179,10 @@ class PolicyRulesStream(SnapshotStream):
     schema = schemas.POLICY_RULE.to_dict()
     parent_field = "policyId"
 
-    def parents(self) -> Iterator[tuple[str, Context | None]]:
+    def parents(self) -> Iterator[str]:
         policies = t.cast("PolicyListing", listing(self, PolicyListing))
         for policy in policies.every_policy():
-            yield str(policy["id"]), {"policyId": policy["id"]}
+            yield str(policy["id"])
 
 
 __all__ = [

@@ -8,6 +8,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import schemas, sdk_compat
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, parse_timestamp
 from tap_okta.client import org_relative
 from tap_okta.errors import OktaAPIError
@@ -40,14 +41,19 @@ class LogsStream(SystemLogReader):
     is_sorted = False
     schema = schemas.LOG_EVENT.to_dict()
     prefetch_pages = True
+    resumes_by_page = True
 
     LATE_ARRIVAL = LATE_ARRIVAL
-    CURSOR_KEY = "cursor"
+    CURSOR_KEY = state_keys.CURSOR
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
         #: The saved-link form of the page whose events are being written.
         self._page_link: str | None = None
+
+    def resumes_from(self) -> str:
+        newest = sdk_compat.bookmark_of(self.stream_state, capped=False)
+        return f"read up to published {newest}; the next run goes on from Okta's next link"
 
     # -- where to start ---------------------------------------------------
 
@@ -83,7 +89,7 @@ class LogsStream(SystemLogReader):
     # -- reading ------------------------------------------------------------
 
     @override
-    def get_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         cursor = state.get(self.CURSOR_KEY)
         self.start_read(cursor if isinstance(cursor, str) else None)

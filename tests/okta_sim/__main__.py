@@ -16,6 +16,7 @@ from pathlib import Path
 from types import FrameType
 
 from .faults import FaultConfig
+from .features import ENGINES, FEATURE_PATHS
 from .oauth import ALL_READ_SCOPES
 from .org import Org
 from .ratelimit import RateLimitConfig
@@ -37,6 +38,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--groups", type=int, default=None)
     p.add_argument("--apps", type=int, default=None)
     p.add_argument("--events", type=int, default=None)
+    p.add_argument(
+        "--app-assignments",
+        type=int,
+        default=None,
+        metavar="N",
+        help="about N app users over all apps (default: 1-6%% of users per app, plus groups)",
+    )
     p.add_argument("--seed", type=int, default=7)
     p.add_argument("--api-key", default="sim-api-token", help="SSWS token accepted by the org")
     p.add_argument(
@@ -62,6 +70,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="override one bucket's limit (repeatable)",
     )
     p.add_argument("--max-concurrent", type=int, default=None)
+    p.add_argument(
+        "--token-share",
+        type=float,
+        default=0.5,
+        metavar="F",
+        help="share of each bucket one API token or service app may use (1.0 = no ceiling)",
+    )
+    p.add_argument(
+        "--latency", type=float, default=0.0, metavar="S", help="delay every answer S seconds"
+    )
+    p.add_argument("--engine", choices=ENGINES, default="identity", help="Okta engine of the org")
+    p.add_argument(
+        "--disable-feature",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help=f"turn a feature off, E0000015 (repeatable): {', '.join(FEATURE_PATHS)}",
+    )
     p.add_argument("--error-rate", type=float, default=0.0)
     p.add_argument("--drop-rate", type=float, default=0.0)
     p.add_argument("--slow-rate", type=float, default=0.0)
@@ -83,10 +109,21 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     started = time.time()
     org = Org.generate(
-        seed=args.seed, users=args.users, groups=args.groups, apps=args.apps, events=args.events
+        seed=args.seed,
+        users=args.users,
+        groups=args.groups,
+        apps=args.apps,
+        events=args.events,
+        app_assignments=args.app_assignments,
     )
     org.search_lag_seconds = args.search_lag
-    limits = RateLimitConfig(window_seconds=args.window_seconds, max_concurrent=args.max_concurrent)
+    org.engine = args.engine
+    org.disabled_features.update(args.disable_feature)
+    limits = RateLimitConfig(
+        window_seconds=args.window_seconds,
+        max_concurrent=args.max_concurrent,
+        token_share=args.token_share,
+    )
     limits.limits.update(dict(args.rate_limit))
     faults = FaultConfig(
         seed=args.seed,
@@ -103,6 +140,7 @@ def main(argv: list[str] | None = None) -> int:
         faults=faults,
         rate_limits=limits,
         tls=args.tls,
+        latency_seconds=args.latency,
     )
     if args.service_app_out is not None:
         app = org.register_service_app(scopes=ALL_READ_SCOPES, require_dpop=args.service_app_dpop)
@@ -116,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     print(sim.base_url, flush=True)
     print(
         f"okta-sim: {len(org.users)} users, {len(org.groups)} groups, {len(org.apps)} apps, "
-        f"{org.event_count} events; ready in {time.time() - started:.1f}s",
+        f"{sum(map(len, org.app_users.values()))} app users, {org.event_count} events; "
+        f"ready in {time.time() - started:.1f}s",
         file=sys.stderr,
         flush=True,
     )

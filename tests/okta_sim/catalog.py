@@ -292,20 +292,38 @@ _MUTATION_EVENT_TYPES: tuple[_EventType, ...] = tuple(
         (
             "application.user_membership.remove",
             "app.generic.provision.deactivate_user_from_app",
-            "Remove user from application membership",
+            "Remove users application membership",
+            ("appuser", "app", "user"),
+        ),
+        (
+            "application.user_membership.update",
+            "app.generic.config.app_user_property_update",
+            "Updated user application property",
+            ("appuser", "app", "user"),
+        ),
+        (
+            "application.user_membership.change_username",
+            "app.generic.config.app_username_update",
+            "Change users application username",
             ("appuser", "app", "user"),
         ),
         (
             "group.application_assignment.add",
             "group.application_assignment.add",
             "Add assigned application to group",
-            ("app", "group"),
+            ("group", "app"),
+        ),
+        (
+            "group.application_assignment.update",
+            "group.application_assignment.update",
+            "Update assigned application in group",
+            ("group", "app"),
         ),
         (
             "group.application_assignment.remove",
             "group.application_assignment.remove",
             "Remove assigned application from group",
-            ("app", "group"),
+            ("group", "app"),
         ),
         (
             "user.lifecycle.activate",

@@ -43,6 +43,7 @@ PAGE_SIZES: dict[str, tuple[int, int]] = {
     "group_users": (1000, 1000),
     "app_users": (50, 500),
     "app_groups": (20, 200),
+    "group_apps": (20, 200),
     # security endpoints (security_endpoints.py); Okta's documented defaults and maxima
     "iam_assignees": (100, 100),
     "iam_resources": (100, 100),
@@ -414,31 +415,63 @@ def get_app(ctx: Ctx, app_id: str) -> Result:
 def list_app_users(ctx: Ctx, app_id: str) -> Result:
     org = ctx.org
     _app_or_404(org, app_id)
-    assigned = org.app_users.get(app_id, {})
     return _id_page(
         ctx,
         "app_users",
         f"appusers:{app_id}",
         org.sorted_app_users(app_id),
-        lambda uid: org.app_user_obj(app_id, uid) if uid in assigned else None,
+        lambda uid: org.app_user_obj(app_id, uid),
         None,
         errors.invalid_cursor_paging,
     )
+
+
+def _assignment(ctx: Ctx, app_id: str, oid: str, kind: str) -> Result:
+    """One assignment, shaped like a list entry; 404 E0000007 when there is none."""
+    org = ctx.org
+    _app_or_404(org, app_id)
+    obj = org.app_user_obj(app_id, oid) if kind == "AppUser" else org.app_group_obj(app_id, oid)
+    if obj is None:
+        raise ApiError(404, errors.not_found(oid, kind))
+    return Result(200, obj)
+
+
+def get_app_user(ctx: Ctx, app_id: str, user_id: str) -> Result:
+    return _assignment(ctx, app_id, user_id, "AppUser")
 
 
 def list_app_groups(ctx: Ctx, app_id: str) -> Result:
     org = ctx.org
     _app_or_404(org, app_id)
-    assigned = org.app_groups.get(app_id, {})
     return _id_page(
         ctx,
         "app_groups",
         f"appgroups:{app_id}",
         org.sorted_app_groups(app_id),
-        lambda gid: org.app_group_obj(app_id, gid) if gid in assigned else None,
+        lambda gid: org.app_group_obj(app_id, gid),
         None,
         errors.invalid_cursor_paging,
     )
+
+
+def list_group_apps(ctx: Ctx, group_id: str) -> Result:
+    """The apps a group is assigned to (Okta's "List all assigned apps" of a group)."""
+    org = ctx.org
+    _group_or_404(org, group_id)
+    assigned = [a for a in org.sorted_ids("apps") if group_id in org.app_groups.get(a, {})]
+    return _id_page(
+        ctx,
+        "group_apps",
+        f"groupapps:{group_id}",
+        assigned,
+        org.apps.get,
+        None,
+        errors.invalid_cursor_paging,
+    )
+
+
+def get_app_group(ctx: Ctx, app_id: str, group_id: str) -> Result:
+    return _assignment(ctx, app_id, group_id, "ApplicationGroupAssignment")
 
 
 # --- profile schemas and user types (/api/v1/meta) -----------------------------------

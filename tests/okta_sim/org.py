@@ -26,6 +26,7 @@ from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 
 from . import meta
+from .assignments import DIRECT, PROVISIONED, SYNCHRONIZED, AppUserTable
 from .catalog import (
     APP_CATALOG,
     CITIES,
@@ -179,8 +180,9 @@ class Org(SecurityMixin):
         self.groups: dict[str, dict[str, Any]] = {}
         self.memberships: dict[str, set[str]] = {}
         self.apps: dict[str, dict[str, Any]] = {}
-        # app id -> user id -> (created, lastUpdated, scope, status, syncState)
-        self.app_users: dict[str, dict[str, tuple[str, str, str, str, str]]] = {}
+        # app id -> its app users (scope USER when assigned directly, GROUP when only
+        # through an assigned group)
+        self.app_users: dict[str, AppUserTable] = {}
         # app id -> group id -> (lastUpdated, priority)
         self.app_groups: dict[str, dict[str, tuple[str, int]]] = {}
         self._events: list[_Event] = []
@@ -233,7 +235,6 @@ class Org(SecurityMixin):
         self._ver = {"users": 0, "groups": 0, "apps": 0}
         self._cache: dict[tuple[Any, ...], tuple[int, Any]] = {}
         self._member_cache: dict[str, list[str]] = {}
-        self._app_user_cache: dict[str, list[str]] = {}
         self._app_group_cache: dict[str, list[str]] = {}
         # search-index lag: user id -> [(monotonic time, visible version or None)]
         self._pending: dict[str, list[tuple[float, dict[str, Any] | None]]] = {}
@@ -256,8 +257,14 @@ class Org(SecurityMixin):
         now: datetime | None = None,
         *,
         domain_url: str = "https://acme.okta.com",
+        app_assignments: int | None = None,
     ) -> Org:
-        """A realistic org, deterministic for (seed, sizes, now)."""
+        """A realistic org, deterministic for (seed, sizes, now).
+
+        ``app_assignments`` aims the app users (direct and through groups, over all
+        apps) at about that many; by default each app has 1-6% of the active users
+        directly, plus the members of 0-3 assigned groups.
+        """
         clock = SimClock(now)
         org = cls(clock=clock, seed=seed, domain_url=domain_url)
         rng = random.Random(seed)
@@ -268,7 +275,7 @@ class Org(SecurityMixin):
         with org.lock:
             org._generate_users(rng, users, now_s)
             org._generate_groups(rng, max(n_groups, 1), now_s)
-            org._generate_apps(rng, max(n_apps, 4), now_s)
+            org._generate_apps(rng, max(n_apps, 4), now_s, app_assignments)
             org._generate_events(rng, n_events, now_s * 1000)
             # Last, from a random stream of its own: the directory is what it was before.
             org._generate_security(now_s)
@@ -739,7 +746,9 @@ class Org(SecurityMixin):
         ]
         return app
 
-    def _generate_apps(self, rng: random.Random, n: int, now_s: int) -> None:
+    def _generate_apps(
+        self, rng: random.Random, n: int, now_s: int, assignments: int | None = None
+    ) -> None:
         org_created = now_s - 3 * 365 * DAY - 30 * DAY
         admin_console = self._new_id("0oa", rng)
         self.apps[admin_console] = self._builtin_admin_console(admin_console, org_created, rng)
@@ -768,6 +777,11 @@ class Org(SecurityMixin):
         )
         user_ids = [u for u, obj in self.users.items() if obj["status"] != "DEPROVISIONED"]
         app_groups = [g for g, obj in self.groups.items() if obj["type"] != "BUILT_IN"]
+        active = set(user_ids)
+        user_created = {uid: int(to_epoch_str(u["created"])) for uid, u in self.users.items()}
+        # Rows per app while generating: user id -> (created, lastUpdated, flags).
+        rows: dict[str, dict[str, tuple[int, int, int]]] = {}
+        n_generated = 0
         for i in range(n - 3):
             name, label, mode = APP_CATALOG[i % len(APP_CATALOG)]
             if i >= len(APP_CATALOG):
@@ -783,8 +797,8 @@ class Org(SecurityMixin):
             inactive = rng.random() < 0.2 and i > 0
             status = "INACTIVE" if inactive or i == n - 4 else "ACTIVE"
             self.apps[aid] = self._app_obj(aid, name, label, mode, status, created, lu, rng)
-            self.app_users[aid] = {}
             self.app_groups[aid] = {}
+            app_rows = rows[aid] = {}
             if label == "Company Wiki":
                 # One app assigned to Everyone: a big apps/{id}/users collection.
                 assigned = [self.everyone_id]
@@ -793,31 +807,52 @@ class Org(SecurityMixin):
             for prio, gid in enumerate(assigned):
                 self.app_groups[aid][gid] = (fmt_seconds(rng.randint(created, now_s - 3600)), prio)
                 for uid in self.memberships[gid]:
-                    if self.users[uid]["status"] != "DEPROVISIONED":
-                        self._gen_app_user(rng, aid, uid, "GROUP", created, now_s)
+                    if uid in active:
+                        app_rows[uid] = self._gen_app_user(
+                            rng, uid, 0, created, now_s, user_created
+                        )
             if user_ids:
                 frac = rng.uniform(0.01, 0.06)
-                for uid in rng.sample(user_ids, k=max(1, int(len(user_ids) * frac))):
-                    self._gen_app_user(rng, aid, uid, "USER", created, now_s)
-        self.app_users[admin_console] = {}
-        self.app_groups[admin_console] = {}
-        self.app_users[dashboard] = {}
-        self.app_groups[dashboard] = {}
-        self.app_users[ad] = {}
-        self.app_groups[ad] = {}
+                k = max(1, int(len(user_ids) * frac))
+                if assignments is not None:
+                    # Spread what is left of the budget over the apps still to come.
+                    share = (assignments - n_generated) / (n - 3 - i)
+                    k = min(len(user_ids), max(1, int(share * frac / 0.035) - len(app_rows)))
+                for uid in rng.sample(user_ids, k=k):
+                    app_rows[uid] = self._gen_app_user(
+                        rng, uid, DIRECT, created, now_s, user_created
+                    )
+            n_generated += len(app_rows)
+        for aid in (admin_console, dashboard, ad):
+            self.app_groups[aid] = {}
+            rows[aid] = {}
         for uid in self.admin_ids:
-            self._gen_app_user(rng, admin_console, uid, "USER", org_created, now_s)
+            rows[admin_console][uid] = self._gen_app_user(
+                rng, uid, DIRECT, org_created, now_s, user_created
+            )
+        for aid, app_rows in rows.items():
+            self.app_users[aid] = AppUserTable.from_rows(
+                (uid, *row) for uid, row in app_rows.items()
+            )
         self._bump("apps")
 
+    @staticmethod
     def _gen_app_user(
-        self, rng: random.Random, aid: str, uid: str, scope: str, app_created: int, now_s: int
-    ) -> None:
-        start = max(app_created, int(to_epoch_str(self.users[uid]["created"])))
+        rng: random.Random,
+        uid: str,
+        flags: int,
+        app_created: int,
+        now_s: int,
+        user_created: dict[str, int],
+    ) -> tuple[int, int, int]:
+        start = max(app_created, user_created[uid])
         created = rng.randint(start, max(start, now_s - 3600))
         lu = rng.randint(created, max(created, now_s - 3600))
-        status = "PROVISIONED" if rng.random() < 0.15 else "ACTIVE"
-        sync = "SYNCHRONIZED" if rng.random() < 0.3 else "DISABLED"
-        self.app_users[aid][uid] = (fmt_seconds(created), fmt_seconds(lu), scope, status, sync)
+        if rng.random() < 0.15:
+            flags |= PROVISIONED
+        if rng.random() < 0.3:
+            flags |= SYNCHRONIZED
+        return created, lu, flags
 
     # --- events ---------------------------------------------------------------------
 
@@ -1091,7 +1126,6 @@ class Org(SecurityMixin):
         if collection == "groups":
             self._member_cache.clear()
         elif collection == "apps":
-            self._app_user_cache.clear()
             self._app_group_cache.clear()
 
     def _cached(self, key: tuple[Any, ...], collection: str, build: Callable[[], Any]) -> Any:
@@ -1137,11 +1171,9 @@ class Org(SecurityMixin):
         return ids
 
     def sorted_app_users(self, app_id: str) -> list[str]:
-        ids = self._app_user_cache.get(app_id)
-        if ids is None:
-            ids = sorted(self.app_users.get(app_id, {}))
-            self._app_user_cache[app_id] = ids
-        return ids
+        """The app's user ids in order: the live list, read it under the lock."""
+        table = self.app_users.get(app_id)
+        return table.ids if table is not None else []
 
     def sorted_app_groups(self, app_id: str) -> list[str]:
         ids = self._app_group_cache.get(app_id)
@@ -1150,29 +1182,39 @@ class Org(SecurityMixin):
             self._app_group_cache[app_id] = ids
         return ids
 
-    def app_user_obj(self, app_id: str, user_id: str) -> dict[str, Any]:
-        created, lu, scope, status, sync = self.app_users[app_id][user_id]
+    def app_user_obj(self, app_id: str, user_id: str) -> dict[str, Any] | None:
+        """The app user as the API renders it, or None when the user is not assigned."""
+        table = self.app_users.get(app_id)
+        row = table.get(user_id) if table is not None else None
+        if table is None or row is None:
+            return None
+        extras = table.extras.get(user_id, {})
         login = self.users[user_id]["profile"].get("login") if user_id in self.users else None
+        created = fmt_seconds(row.created)
         return {
             "id": user_id,
             "externalId": None,
             "created": created,
-            "lastUpdated": lu,
-            "scope": scope,
-            "status": status,
+            "lastUpdated": fmt_seconds(row.last_updated),
+            "scope": row.scope,
+            "status": row.status,
             "statusChanged": created,
             "passwordChanged": None,
-            "syncState": sync,
-            "credentials": {"userName": login},
-            "profile": {},
+            "syncState": row.sync_state,
+            "credentials": {"userName": extras.get("userName", login)},
+            "profile": copy.deepcopy(extras.get("profile", {})),
             "_links": {
                 "app": {"href": self._link(f"/api/v1/apps/{app_id}")},
                 "user": {"href": self._link(f"/api/v1/users/{user_id}")},
             },
         }
 
-    def app_group_obj(self, app_id: str, group_id: str) -> dict[str, Any]:
-        lu, priority = self.app_groups[app_id][group_id]
+    def app_group_obj(self, app_id: str, group_id: str) -> dict[str, Any] | None:
+        """The group assignment as the API renders it, or None when there is none."""
+        assignment = self.app_groups.get(app_id, {}).get(group_id)
+        if assignment is None:
+            return None
+        lu, priority = assignment
         return {
             "id": group_id,
             "lastUpdated": lu,
@@ -1453,8 +1495,8 @@ class Org(SecurityMixin):
                 if user_id in members:
                     members.discard(user_id)
                     self._touch_membership(gid, ts)
-            for assignments in self.app_users.values():
-                assignments.pop(user_id, None)
+            for table in self.app_users.values():
+                table.pop(user_id)
             if user_id in self.admin_ids:
                 self.admin_ids.remove(user_id)
             # Factors, admin roles and device links go too, unlogged (as in Okta).
@@ -1535,6 +1577,9 @@ class Org(SecurityMixin):
             self._touch_membership(group_id, self._stamp(at))
             if added:
                 self._log_membership("group.user_membership.add", group_id, user_id, at)
+                uri = f"/api/v1/groups/{group_id}/users/{user_id}"
+                for app_id in self._apps_assigned_to(group_id):
+                    self._cover_app_user(app_id, user_id, at, uri)
 
     def remove_group_member(self, group_id: str, user_id: str, at: datetime | None = None) -> None:
         """Logs ``group.user_membership.remove`` when the user was a member."""
@@ -1545,6 +1590,9 @@ class Org(SecurityMixin):
             self._touch_membership(group_id, self._stamp(at))
             if removed:
                 self._log_membership("group.user_membership.remove", group_id, user_id, at)
+                uri = f"/api/v1/groups/{group_id}/users/{user_id}"
+                for app_id in self._apps_assigned_to(group_id):
+                    self._uncover_app_user(app_id, user_id, at, uri)
 
     def _log_membership(
         self, event_type: str, group_id: str, user_id: str, at: datetime | None
@@ -1560,21 +1608,30 @@ class Org(SecurityMixin):
         """Logs ``group.lifecycle.delete``; Everyone (BUILT_IN) cannot be deleted.
 
         Memberships and app assignments of the group go with it, unlogged (as in Okta).
+        The app users that only the group covered go too, each logged
+        (``application.user_membership.remove``) as when the group is unassigned.
         """
         with self.lock:
             group = self._group(group_id)
             if group["type"] == "BUILT_IN":
                 raise ValueError(f"cannot delete the built-in group {group_id} (Everyone)")
             target = self._target("group", group_id)
+            apps = self._apps_assigned_to(group_id)
+            members = sorted(self.memberships[group_id])
+            # Targets first: a delete event names the group as it was.
+            self._log_change("group.lifecycle.delete", [target], at, f"/api/v1/groups/{group_id}")
             del self.groups[group_id]
             del self.memberships[group_id]
             for assignments in self.app_groups.values():
                 assignments.pop(group_id, None)
+            uri = f"/api/v1/groups/{group_id}"
+            for app_id in apps:
+                for user_id in members:
+                    self._uncover_app_user(app_id, user_id, at, uri)
             self._forget_group_security(group_id)
             self._bump("groups")
             self._bump("apps")
             self._refresh_pools()
-            self._log_change("group.lifecycle.delete", [target], at, f"/api/v1/groups/{group_id}")
 
     # --- apps --------------------------------------------------------------------------
 
@@ -1597,7 +1654,7 @@ class Org(SecurityMixin):
                 )
             app = self._app_obj(aid, name, label, sign_on_mode, status, ts, ts, self._rng)
             self.apps[aid] = app
-            self.app_users[aid] = {}
+            self.app_users[aid] = AppUserTable()
             self.app_groups[aid] = {}
             self._bump("apps")
             self._refresh_pools()
@@ -1646,69 +1703,208 @@ class Org(SecurityMixin):
             self._refresh_pools()
             self._log_change("application.lifecycle.delete", [target], at, f"/api/v1/apps/{app_id}")
 
+    # Assignments.  An app user has scope USER when assigned directly and GROUP when only
+    # an assigned group covers it; a direct assignment wins.  Okta logs the app users
+    # that come and go through groups one at a time, with the same
+    # application.user_membership.* events and targets as direct ones (README, "App
+    # assignments").
+
+    def _table(self, app_id: str) -> AppUserTable:
+        self._app(app_id)
+        return self.app_users[app_id]
+
+    def _apps_assigned_to(self, group_id: str) -> list[str]:
+        return sorted(aid for aid, groups in self.app_groups.items() if group_id in groups)
+
+    def _covered(self, app_id: str, user_id: str) -> bool:
+        """Whether a group assigned to the app has the user as a member."""
+        return any(user_id in self.memberships.get(g, ()) for g in self.app_groups[app_id])
+
+    def _log_app_user(
+        self, event_type: str, app_id: str, user_id: str, at: datetime | None, uri: str
+    ) -> None:
+        self._log_change(event_type, self._app_user_targets(app_id, user_id), at, uri)
+
+    def _cover_app_user(self, app_id: str, user_id: str, at: datetime | None, uri: str) -> None:
+        """A group assignment reached the user: a GROUP app user unless one exists."""
+        table = self.app_users[app_id]
+        if user_id in table or self.users[user_id]["status"] == "DEPROVISIONED":
+            return
+        stamp = self._stamp(at)
+        table.put(user_id, stamp, stamp, 0)
+        self._log_app_user("application.user_membership.add", app_id, user_id, at, uri)
+
+    def _uncover_app_user(self, app_id: str, user_id: str, at: datetime | None, uri: str) -> None:
+        """A group assignment left the user: its GROUP app user goes unless still covered."""
+        table = self.app_users[app_id]
+        row = table.get(user_id)
+        if row is None or row.flags & DIRECT or self._covered(app_id, user_id):
+            return
+        table.pop(user_id)
+        self._log_app_user("application.user_membership.remove", app_id, user_id, at, uri)
+
     def assign_app_user(
-        self, app_id: str, user_id: str, at: datetime | None = None, scope: str = "USER"
+        self, app_id: str, user_id: str, at: datetime | None = None
     ) -> dict[str, Any]:
-        """Logs ``application.user_membership.add`` for a new assignment (not a re-assign)."""
+        """Assign the user directly (scope USER).
+
+        Logs ``application.user_membership.add`` for a new app user.  A user the app
+        had through a group becomes USER-scoped, logged as
+        ``application.user_membership.update`` (the simulator's choice: the catalogue
+        documents no event for this conversion).  Assigning again logs nothing.
+        """
         with self.lock:
-            self._app(app_id)
+            table = self._table(app_id)
             self._user(user_id)
-            added = user_id not in self.app_users[app_id]
-            stamp = fmt_seconds(self._stamp(at))
-            self.app_users[app_id][user_id] = (stamp, stamp, scope, "ACTIVE", "DISABLED")
-            self._app_user_cache.pop(app_id, None)
-            if added:
-                self._log_change(
-                    "application.user_membership.add",
-                    self._app_user_targets(app_id, user_id),
-                    at,
-                    f"/api/v1/apps/{app_id}/users",
-                )
-            return self._export(self.app_user_obj(app_id, user_id))
+            row = table.get(user_id)
+            stamp = self._stamp(at)
+            uri = f"/api/v1/apps/{app_id}/users"
+            if row is None:
+                table.put(user_id, stamp, stamp, DIRECT)
+                self._log_app_user("application.user_membership.add", app_id, user_id, at, uri)
+            elif not row.flags & DIRECT:
+                table.put(user_id, row.created, stamp, row.flags | DIRECT)
+                self._log_app_user("application.user_membership.update", app_id, user_id, at, uri)
+            return cast(dict[str, Any], self._export(self.app_user_obj(app_id, user_id)))
 
     def unassign_app_user(self, app_id: str, user_id: str, at: datetime | None = None) -> None:
-        """Logs ``application.user_membership.remove`` when the user was assigned."""
+        """Remove the user's direct assignment: logs ``application.user_membership.remove``.
+
+        While an assigned group covers the user, Okta refuses (403 E0000046 "Deactivate
+        application for user forbidden": "The application cannot be unassigned from the
+        user while their group memberships grant them access"), whatever the scope:
+        ``ValueError`` here; remove the membership or the group's assignment instead.
+        Nothing assigned: nothing happens.
+        """
         with self.lock:
-            if self.app_users.get(app_id, {}).pop(user_id, None) is None:
+            table = self.app_users.get(app_id)
+            if table is None or user_id not in table:
                 return
-            self._app_user_cache.pop(app_id, None)
+            if self._covered(app_id, user_id):
+                raise ValueError(
+                    f"user {user_id} has app {app_id} through a group: Okta refuses to "
+                    "unassign it (E0000046); remove the group membership or the group's "
+                    "assignment instead"
+                )
+            target = self._app_user_targets(app_id, user_id)
+            table.pop(user_id)
             self._log_change(
                 "application.user_membership.remove",
-                self._app_user_targets(app_id, user_id),
+                target,
                 at,
                 f"/api/v1/apps/{app_id}/users/{user_id}",
             )
 
+    def update_app_user(
+        self,
+        app_id: str,
+        user_id: str,
+        *,
+        profile: dict[str, Any] | None = None,
+        user_name: str | None = None,
+        at: datetime | None = None,
+    ) -> dict[str, Any]:
+        """An admin edits an app user: its app profile and/or ``credentials.userName``.
+
+        Moves lastUpdated.  Logs ``application.user_membership.update`` for a profile
+        change and ``application.user_membership.change_username`` for a new user name
+        (Okta's event-type catalogue).  ``KeyError`` when the user is not assigned.
+        """
+        with self.lock:
+            table = self._table(app_id)
+            row = table.get(user_id)
+            if row is None:
+                raise KeyError(f"user {user_id} is not assigned to app {app_id}")
+            extras = table.extras.setdefault(user_id, {})
+            uri = f"/api/v1/apps/{app_id}/users/{user_id}"
+            table.put(user_id, row.created, self._stamp(at), row.flags)
+            if profile is not None and profile != extras.get("profile", {}):
+                extras["profile"] = copy.deepcopy(profile)
+                self._log_app_user("application.user_membership.update", app_id, user_id, at, uri)
+            if user_name is not None and user_name != extras.get("userName"):
+                extras["userName"] = user_name
+                self._log_app_user(
+                    "application.user_membership.change_username", app_id, user_id, at, uri
+                )
+            return cast(dict[str, Any], self._export(self.app_user_obj(app_id, user_id)))
+
+    def recompute_app_user_profile(
+        self, app_id: str, user_id: str, profile: dict[str, Any], at: datetime | None = None
+    ) -> None:
+        """Okta re-applies the app's profile mappings (say, after a mapping edit).
+
+        The app user's profile and lastUpdated change and nothing is logged: a change
+        the System Log does not show, which only a complete read of ``app_users`` sees.
+        ``KeyError`` when the user is not assigned.
+        """
+        with self.lock:
+            table = self._table(app_id)
+            row = table.get(user_id)
+            if row is None:
+                raise KeyError(f"user {user_id} is not assigned to app {app_id}")
+            table.extras.setdefault(user_id, {})["profile"] = copy.deepcopy(profile)
+            table.put(user_id, row.created, self._stamp(at), row.flags)
+
     def assign_app_group(
         self, app_id: str, group_id: str, at: datetime | None = None, priority: int | None = None
     ) -> dict[str, Any]:
-        """Logs ``group.application_assignment.add`` for a new assignment."""
+        """Logs ``group.application_assignment.add`` for a new assignment.
+
+        Then each member the app did not have yet gets a GROUP app user, logged one at
+        a time (``application.user_membership.add``, in user id order).  Assigning
+        again logs nothing (a new ``priority`` is :meth:`update_app_group`).
+        """
         with self.lock:
             self._app(app_id)
             self._group(group_id)
             added = group_id not in self.app_groups[app_id]
-            prio = priority if priority is not None else len(self.app_groups[app_id])
-            self.app_groups[app_id][group_id] = (fmt_seconds(self._stamp(at)), prio)
-            self._app_group_cache.pop(app_id, None)
             if added:
+                prio = priority if priority is not None else len(self.app_groups[app_id])
+                self.app_groups[app_id][group_id] = (fmt_seconds(self._stamp(at)), prio)
+                self._app_group_cache.pop(app_id, None)
                 self._log_app_group("group.application_assignment.add", app_id, group_id, at)
-            return self._export(self.app_group_obj(app_id, group_id))
+                uri = f"/api/v1/apps/{app_id}/groups/{group_id}"
+                for user_id in sorted(self.memberships[group_id]):
+                    self._cover_app_user(app_id, user_id, at, uri)
+            return cast(dict[str, Any], self._export(self.app_group_obj(app_id, group_id)))
+
+    def update_app_group(
+        self, app_id: str, group_id: str, priority: int, at: datetime | None = None
+    ) -> dict[str, Any]:
+        """A new priority: logs ``group.application_assignment.update`` when it changes."""
+        with self.lock:
+            self._app(app_id)
+            current = self.app_groups[app_id].get(group_id)
+            if current is None:
+                raise KeyError(f"group {group_id} is not assigned to app {app_id}")
+            if current[1] != priority:
+                self.app_groups[app_id][group_id] = (fmt_seconds(self._stamp(at)), priority)
+                self._log_app_group("group.application_assignment.update", app_id, group_id, at)
+            return cast(dict[str, Any], self._export(self.app_group_obj(app_id, group_id)))
 
     def unassign_app_group(self, app_id: str, group_id: str, at: datetime | None = None) -> None:
-        """Logs ``group.application_assignment.remove`` when the group was assigned."""
+        """Logs ``group.application_assignment.remove`` when the group was assigned.
+
+        Then the members' GROUP app users that no other assigned group covers go, each
+        logged (``application.user_membership.remove``); direct ones stay.
+        """
         with self.lock:
             self._app(app_id)
             if self.app_groups[app_id].pop(group_id, None) is None:
                 return
             self._app_group_cache.pop(app_id, None)
             self._log_app_group("group.application_assignment.remove", app_id, group_id, at)
+            uri = f"/api/v1/apps/{app_id}/groups/{group_id}"
+            for user_id in sorted(self.memberships.get(group_id, ())):
+                self._uncover_app_user(app_id, user_id, at, uri)
 
     def _log_app_group(
         self, event_type: str, app_id: str, group_id: str, at: datetime | None
     ) -> None:
+        # Okta's order for group.application_assignment.*: UserGroup, then AppInstance.
         self._log_change(
             event_type,
-            [self._target("app", app_id), self._target("group", group_id)],
+            [self._target("group", group_id), self._target("app", app_id)],
             at,
             f"/api/v1/apps/{app_id}/groups/{group_id}",
         )
@@ -2030,9 +2226,30 @@ class Org(SecurityMixin):
         with self.lock:
             return self._export([self.apps[i] for i in self.sorted_ids("apps")])
 
-    def app_user_ids(self, app_id: str) -> list[str]:
+    def app_user_ids(self, app_id: str, scope: str | None = None) -> list[str]:
+        """The app's user ids in order; ``scope`` "USER" or "GROUP" keeps only those."""
         with self.lock:
-            return list(self.sorted_app_users(app_id))
+            ids = self.sorted_app_users(app_id)
+            if scope is None:
+                return list(ids)
+            table = self.app_users[app_id]
+            want = scope == "USER"
+            return [u for u in ids if bool(cast(Any, table.get(u)).flags & DIRECT) == want]
+
+    def removable_app_user_ids(self, app_id: str) -> list[str]:
+        """The app users ``unassign_app_user`` can remove: direct, and no group covers them."""
+        with self.lock:
+            table = self.app_users[app_id]
+            return [
+                u
+                for u in table.ids
+                if cast(Any, table.get(u)).flags & DIRECT and not self._covered(app_id, u)
+            ]
+
+    def app_user(self, app_id: str, user_id: str) -> dict[str, Any] | None:
+        """The app user as ``GET /api/v1/apps/{app}/users/{user}`` shows it, or None."""
+        with self.lock:
+            return self._export(self.app_user_obj(app_id, user_id))
 
     def app_group_ids(self, app_id: str) -> list[str]:
         with self.lock:

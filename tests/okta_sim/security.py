@@ -33,6 +33,7 @@ from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import CITIES, DEPARTMENTS, FIRST_NAMES, TITLES
+from .features import ENGINES, IDENTITY_ENGINE_POLICY_TYPES
 from .security_data import (
     AUTHENTICATORS,
     CUSTOM_POLICY_NAMES,
@@ -237,12 +238,31 @@ class SecurityMixin:
         # Page size of /api/v1/iam/roles and /api/v1/iam/resource-sets (no limit param).
         self.iam_page_size = 20
         # Identity Engine logs a reset of all factors as one user.mfa.factor.deactivate
-        # per factor; Classic Engine (False) as one user.mfa.factor.reset_all.
+        # per factor; Classic Engine (False) as one user.mfa.factor.reset_all, and has
+        # no Identity Engine-only endpoints (``engine``, features.py).
         self.identity_engine = True
         self._sec_ver = 0
         self._sec_cache: dict[Any, tuple[Any, Any]] = {}
         self._corporate_zone = ""  # the zone generated policy rules use
         self._saml_idp = ""  # the IdP the generated IdP discovery rule routes to
+
+    @property
+    def engine(self) -> str:
+        """``"identity"`` (the default) or ``"classic"``: another view of ``identity_engine``."""
+        return "identity" if self.identity_engine else "classic"
+
+    @engine.setter
+    def engine(self, value: str) -> None:
+        if value not in ENGINES:
+            raise ValueError(f"engine must be one of {ENGINES}, not {value!r}")
+        self.identity_engine = value == "identity"
+
+    def policy_type_available(self, policy_type: str) -> bool:
+        """False for types the org lacks: disabled ones, and on Classic Engine the
+        Identity Engine-only ones."""
+        if policy_type in self.disabled_policy_types:
+            return False
+        return self.identity_engine or policy_type not in IDENTITY_ENGINE_POLICY_TYPES
 
     def _sec_bump(self) -> None:
         self._sec_ver += 1
@@ -1583,7 +1603,7 @@ class SecurityMixin:
     def visible_policy(self, pid: str) -> dict[str, Any] | None:
         """A policy of a type the org has (None for unknown ids and disabled types)."""
         policy = self.policies.get(pid)
-        if policy is None or policy["type"] in self.disabled_policy_types:
+        if policy is None or not self.policy_type_available(policy["type"]):
             return None
         return policy
 

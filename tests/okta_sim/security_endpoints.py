@@ -231,7 +231,7 @@ def list_policies(ctx: Ctx) -> Result:
     if not ptype:
         raise ApiError(400, errors.policy_type_required())
     ptype = ptype.upper()
-    if ptype not in POLICY_TYPES or ptype in org.disabled_policy_types:
+    if ptype not in POLICY_TYPES or not org.policy_type_available(ptype):
         raise ApiError(400, errors.invalid_policy_type())
     status = (ctx.param("status") or "").upper()
     prefix = (ctx.param("q") or "").lower()

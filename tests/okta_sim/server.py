@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from . import endpoints, errors, security_endpoints, tls
+from . import endpoints, errors, features, security_endpoints, tls
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
 from .oauth import (
@@ -53,10 +53,13 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     (re.compile(r"^/api/v1/groups$"), endpoints.list_groups, "groups"),
     (re.compile(r"^/api/v1/groups/([^/]+)$"), endpoints.get_group, "groups"),
     (re.compile(r"^/api/v1/groups/([^/]+)/users$"), endpoints.list_group_users, "groups"),
+    (re.compile(r"^/api/v1/groups/([^/]+)/apps$"), endpoints.list_group_apps, "groups"),
     (re.compile(r"^/api/v1/apps$"), endpoints.list_apps, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)$"), endpoints.get_app, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/users$"), endpoints.list_app_users, "apps"),
     (re.compile(r"^/api/v1/apps/([^/]+)/groups$"), endpoints.list_app_groups, "apps"),
+    (re.compile(r"^/api/v1/apps/([^/]+)/users/([^/]+)$"), endpoints.get_app_user, "apps"),
+    (re.compile(r"^/api/v1/apps/([^/]+)/groups/([^/]+)$"), endpoints.get_app_group, "apps"),
     (re.compile(r"^/api/v1/logs$"), endpoints.list_logs, "logs"),
     (re.compile(r"^/api/v1/meta/types/user$"), endpoints.list_user_types, "userTypes"),
     (re.compile(r"^/api/v1/meta/types/user/([^/]+)$"), endpoints.get_user_type, "userTypes"),
@@ -233,6 +236,12 @@ class _Handler_(BaseHTTPRequestHandler):
         path = split.path
         length = int(self.headers.get("Content-Length") or 0)
         raw_body = self.rfile.read(length) if length > 0 else b""
+        if sim.latency_seconds > 0:
+            # The round trip over the internet: this handler thread waits, the others
+            # go on. Before processing, so the wait counts neither against Okta's
+            # concurrency limit nor in the request's server-side duration.
+            time.sleep(sim.latency_seconds)
+            started = time.time()
         record = RequestRecord(
             time=started,
             method=self.command,
@@ -275,10 +284,11 @@ class _Handler_(BaseHTTPRequestHandler):
         if is_api and cfg.max_concurrent is not None and in_flight > cfg.max_concurrent:
             sim._count_429(record.bucket)
             return _Reply(429, _json(errors.rate_limited()), concurrency_429=True), None
-        # 2. bucket
-        decision = sim._limiter.hit(record.bucket, cfg)
+        # 2. bucket, and the caller's share of it (Okta's per-token ceiling)
+        client = sim._client_key(self.headers.get("Authorization")) if is_api else None
+        decision = sim._limiter.hit(record.bucket, cfg, client)
         if not decision.allowed:
-            sim._count_429(record.bucket)
+            sim._count_429(record.bucket, client_ceiling=decision.client_ceiling)
             return _Reply(429, _json(errors.rate_limited()), rate=decision), None
         # 3. faults
         fault: Fault | None = None
@@ -472,7 +482,10 @@ class _Handler_(BaseHTTPRequestHandler):
                 )
                 return _Reply(403, b"", headers=[("WWW-Authenticate", www)], rate=decision)
         assert principal is not None
-        if family in org.disabled_features:
+        path = self._path_only()
+        if features.missing_on_engine(org.engine, path):
+            return _Reply(404, _json(errors.not_found(path, "Resource")), rate=decision)
+        if features.feature_disabled(org.disabled_features, path, family):
             return _Reply(401, _json(errors.feature_unavailable()), rate=decision)
         if family not in principal.permissions:
             return _Reply(403, _json(errors.permission_denied()), rate=decision)
@@ -628,6 +641,7 @@ class OktaSimulator:
         rate_limits: RateLimitConfig | None = None,
         link_base: str | None = None,
         tls: bool = False,
+        latency_seconds: float = 0.0,
     ) -> None:
         self.org = (
             org
@@ -640,6 +654,9 @@ class OktaSimulator:
         self.faults = faults if faults is not None else FaultConfig(seed=seed)
         self.rate_limits = rate_limits if rate_limits is not None else RateLimitConfig()
         self.link_base = link_base  # None -> base_url
+        # Every answer (token endpoint included) comes this much later, as from Okta
+        # over the internet (~0.1 s); concurrent requests wait side by side.
+        self.latency_seconds = latency_seconds
         self.internal_errors: list[str] = []
         self._host = host
         self._port = port
@@ -650,6 +667,7 @@ class OktaSimulator:
         self._flight = 0
         self._bucket_requests: Counter[str] = Counter()
         self._bucket_429: Counter[str] = Counter()
+        self._client_ceiling_429: Counter[str] = Counter()
         self._path_counts: Counter[str] = Counter()
         self._server: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -742,9 +760,25 @@ class OktaSimulator:
             self._bucket_requests[record.bucket] += 1
             self._path_counts[record.path] += 1
 
-    def _count_429(self, bucket: str) -> None:
+    def _count_429(self, bucket: str, *, client_ceiling: bool = False) -> None:
         with self._log_lock:
             self._bucket_429[bucket] += 1
+            if client_ceiling:
+                self._client_ceiling_429[bucket] += 1
+
+    def _client_key(self, authorization: str | None) -> str | None:
+        """Whose share a request spends: its API token, or the service app behind its
+        access token. Unknown credentials spend only the org's limit (they get a 401)."""
+        scheme, _, credential = (authorization or "").strip().partition(" ")
+        credential = credential.strip()
+        scheme = scheme.lower()
+        if scheme == "ssws" and credential in self.org.api_tokens:
+            return "token:" + credential
+        if scheme in ("bearer", "dpop"):
+            token = self.org.find_token(credential)
+            if token is not None:
+                return "app:" + token.client_id
+        return None
 
     def _enter(self) -> int:
         with self._flight_lock:
@@ -774,6 +808,7 @@ class OktaSimulator:
             self._requests.clear()
             self._bucket_requests.clear()
             self._bucket_429.clear()
+            self._client_ceiling_429.clear()
             self._path_counts.clear()
 
     def stats(self) -> dict[str, Any]:
@@ -782,6 +817,8 @@ class OktaSimulator:
                 "total": sum(self._bucket_requests.values()),
                 "requests": dict(self._bucket_requests),
                 "rate_limited": dict(self._bucket_429),
+                # the part of rate_limited refused for one client's share of the bucket
+                "client_ceiling": dict(self._client_ceiling_429),
                 "paths": dict(self._path_counts),
             }
 
