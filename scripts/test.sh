@@ -1,25 +1,48 @@
 #!/usr/bin/env bash
-# The test command: lint, type-check, then the whole suite (unit, simulator
-# flows over real HTTP, and end-to-end `meltano run`). Extra arguments go to
-# pytest, e.g. scripts/test.sh -k logs
+# The test command. Extra arguments go to pytest, e.g. scripts/test.sh -k logs
 #
-# scripts/test.sh --sdk-next [pytest args]: type-check and run the suite against
-# the newest singer-sdk release, pre-releases included, in .venv-sdk-next (every
-# other package as uv.lock pins it); .venv is left as it is.
+#   scripts/test.sh                  lint, format check, mypy, then the whole suite: unit,
+#                                    simulator flows over real HTTP, the tap's CLI and
+#                                    end-to-end `meltano run` (what the README and CI run)
+#   scripts/test.sh --fast           pytest only, no lint: the unit and in-process
+#                                    simulator tests (-m "not cli and not e2e"), under a minute
+#   scripts/test.sh --python PY ...  pytest only, in .venv-pyX.Y made for the interpreter PY
+#                                    (a path or a name on PATH); add --fast for the fast tier
+#   scripts/test.sh --sdk-next ...   mypy and the suite against the newest singer-sdk release,
+#                                    pre-releases included, in .venv-sdk-next (every other
+#                                    package as uv.lock pins it); .venv is left as it is
 set -euo pipefail
 cd "$(dirname "$0")/.."
+FAST=(-m "not cli and not e2e")
 scripts/setup.sh
 case "${1:-}" in
+  --fast)
+    shift
+    exec .venv/bin/python -m pytest "${FAST[@]}" "$@"
+    ;;
+  --python)
+    python="$2"
+    shift 2
+    env=".venv-py$("$python" -c 'import sys; print("%d.%d" % sys.version_info[:2])')"
+    # .venv/bin/uv is the locked one (scripts/setup.sh).
+    UV_PROJECT_ENVIRONMENT="$PWD/$env" UV_PYTHON_DOWNLOADS=never \
+      .venv/bin/uv sync --frozen --group dev --compile-bytecode --python "$python" --quiet
+    if [ "${1:-}" = --fast ]; then
+      shift
+      set -- "${FAST[@]}" "$@"
+    fi
+    exec "$env/bin/python" -m pytest "$@"
+    ;;
   --sdk-next)
     shift
     scripts/sdk-next.sh
     .venv/bin/mypy --python-executable .venv-sdk-next/bin/python
-    .venv-sdk-next/bin/python -m pytest "$@"
+    exec .venv-sdk-next/bin/python -m pytest "$@"
     ;;
   *)
     .venv/bin/ruff check tap_okta tests scripts benchmarks
     .venv/bin/ruff format --check tap_okta tests scripts benchmarks
     .venv/bin/mypy
-    .venv/bin/python -m pytest "$@"
+    exec .venv/bin/python -m pytest "$@"
     ;;
 esac

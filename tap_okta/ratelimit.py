@@ -21,6 +21,7 @@ from collections import deque
 from dataclasses import dataclass
 
 from tap_okta.errors import OktaUnavailableError
+from tap_okta.retry import time_scale
 
 if t.TYPE_CHECKING:
     import requests
@@ -151,6 +152,8 @@ class RateLimiter:
         self._clock = clock
         self.server_clock = server_clock
         self._rng = rng or random.Random()
+        # The tap's own jitter and fallback waits; never the resets Okta announces.
+        self._scale = time_scale()
         self._buckets: dict[str, BucketState] = {}
         #: Per bucket, the most requests a window took before Okta answered 429 (its
         #: per-token ceiling): later windows stay below it.
@@ -200,7 +203,7 @@ class RateLimiter:
         if used < allowed:
             state.sent += 1
             return
-        wait += self._rng.uniform(0, _RESET_JITTER_SECONDS)
+        wait += self._scale * self._rng.uniform(0, _RESET_JITTER_SECONDS)
         logger.info(
             "Rate limit: %s has used %d of %d requests in this window (this run may use "
             "%d, rate_limit_share=%s); waiting %.1f s for the window to reset.",
@@ -242,8 +245,8 @@ class RateLimiter:
         if wait is None or wait <= 0 or concurrency:
             # No usable reset (or the concurrency limit's estimate): back off
             # briefly and increasingly instead of hammering the org.
-            wait = max(wait or 0.0, min(2.0 ** (attempt - 1), 30.0))
-        wait += self._rng.uniform(0.05, _RESET_JITTER_SECONDS)
+            wait = max(wait or 0.0, self._scale * min(2.0 ** (attempt - 1), 30.0))
+        wait += self._scale * self._rng.uniform(0.05, _RESET_JITTER_SECONDS)
         if self.throttled_seconds + wait > self.max_wait:
             raise OktaUnavailableError(
                 f"Okta kept answering 429 (too many requests) for {bucket}: waited "

@@ -9,6 +9,7 @@ Okta's headers (see ``ratelimit``).
 from __future__ import annotations
 
 import logging
+import os
 import random
 import ssl
 import time
@@ -20,6 +21,27 @@ import requests
 from tap_okta.errors import TLSVerificationError
 
 logger = logging.getLogger("tap-okta")
+
+#: Test-only (see ``time_scale``); not a tap setting and not for users.
+TIME_SCALE_ENV = "TAP_OKTA_TEST_TIME_SCALE"
+
+
+def time_scale() -> float:
+    """The factor applied to the waits the tap chooses itself: 1.0 in real runs.
+
+    For the test suite only: ``TAP_OKTA_TEST_TIME_SCALE`` (a number in (0, 1])
+    shortens backoff delays, the OAuth token retries (both ``Backoff``) and the
+    rate limiter's jitter and fallback waits, so subprocess tests do not sleep
+    through real backoff. Waits Okta announces (a bucket's reset) are never
+    scaled: the simulator keeps real-time windows. Anything else, or unset,
+    leaves every wait as it is.
+    """
+    try:
+        scale = float(os.environ.get(TIME_SCALE_ENV, "1"))
+    except ValueError:
+        return 1.0
+    return scale if 0 < scale <= 1 else 1.0
+
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     ConnectionResetError,
@@ -39,10 +61,11 @@ class Backoff:
     cap_seconds: float = 30.0
     sleep: t.Callable[[float], None] = time.sleep
     rng: random.Random = field(default_factory=random.Random)
+    scale: float = field(default_factory=time_scale)
 
     def delay(self, failures: int) -> float:
         """Wait after the ``failures``-th consecutive failure (1-based)."""
-        ceiling = min(self.cap_seconds, self.base_seconds * float(2 ** (failures - 1)))
+        ceiling = self.scale * min(self.cap_seconds, self.base_seconds * float(2 ** (failures - 1)))
         # "Equal jitter": never less than half the step, so retries stay spaced,
         # yet clients that failed together do not retry together.
         return float(ceiling / 2 + self.rng.uniform(0, ceiling / 2))

@@ -1,4 +1,5 @@
-"""Fixtures: a fresh simulated Okta org over real HTTP for every test that needs one."""
+"""Fixtures: a fresh simulated Okta org over real HTTP for every test that needs one;
+and the guard that keeps the test tiers' marks honest."""
 
 from __future__ import annotations
 
@@ -7,11 +8,16 @@ from typing import Any
 
 import pytest
 
+from tests import harness
+from tests.harness import ALL_SCOPES, API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
 
-API_KEY = "00sim-api-token-for-tests-7f3c9d2e1b"
-ALL_SCOPES = {"okta.users.read", "okta.groups.read", "okta.apps.read", "okta.logs.read"}
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    # Before any fixture: a module fixture may run the tap for its tests.
+    harness.subprocess_tier = any(item.get_closest_marker(mark) for mark in ("cli", "e2e"))
 
 
 @pytest.fixture

@@ -1,7 +1,14 @@
-"""Run the real ``tap-okta`` CLI as a subprocess and read its Singer output."""
+"""Helpers the test modules share: run the real ``tap-okta`` CLI as a subprocess and
+read its Singer output, the suite's credentials, and expectations on a simulated org.
+
+Test modules import from here (and from ``tests.okta_sim``), never from one another;
+the benchmarks import from here too.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
 import json
 import os
 import signal
@@ -14,11 +21,25 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import requests
+
+from tap_okta.retry import TIME_SCALE_ENV
+from tests.okta_sim import USER_STATUSES
+
 if TYPE_CHECKING:
     from tests.okta_sim import OktaSimulator, RequestRecord
 
 ROOT = Path(__file__).resolve().parent.parent
 TAP = [sys.executable, "-m", "tap_okta.tap"]
+
+API_KEY = "00sim-api-token-for-tests-7f3c9d2e1b"
+ALL_SCOPES = {"okta.users.read", "okta.groups.read", "okta.apps.read", "okta.logs.read"}
+# The tap's own backoff and jitter in the CLI runs, shortened (tap_okta.retry.time_scale);
+# the rate-limit windows the simulator announces stay real time.
+TIME_SCALE = 0.1
+#: Whether the running test may start the tap's CLI (tests/conftest.py sets it from the
+#: test's marks, so the fast tier, ``-m "not cli and not e2e"``, stays in-process).
+subprocess_tier = True
 
 ALL_STREAMS = ("users", "groups", "group_members", "apps", "app_users", "app_groups", "logs")
 
@@ -70,12 +91,29 @@ def discovered_catalog() -> str:
 
 
 def catalog_selecting(streams: tuple[str, ...]) -> dict[str, Any]:
-    catalog: dict[str, Any] = json.loads(discovered_catalog())
+    return select_streams(json.loads(discovered_catalog()), streams)
+
+
+def select_streams(catalog: dict[str, Any], streams: tuple[str, ...]) -> dict[str, Any]:
+    """``catalog`` with exactly ``streams`` selected (changed in place)."""
     for entry in catalog["streams"]:
         for metadata in entry["metadata"]:
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
+
+
+def tap_environment(
+    env: dict[str, str] | None = None, *, log_level: str = "INFO"
+) -> dict[str, str]:
+    """The tap's environment in the suite: none of the caller's TAP_OKTA_* settings, and
+    the tap's own waits at TIME_SCALE; ``env`` last."""
+    process_env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_OKTA_")} | {
+        "LOGLEVEL": log_level,
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+        TIME_SCALE_ENV: str(TIME_SCALE),
+    }
+    return process_env | (env or {})
 
 
 def run_tap(
@@ -92,6 +130,7 @@ def run_tap(
     extra_args: tuple[str, ...] = (),
 ) -> TapRun:
     """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output."""
+    assert subprocess_tier, "a test that runs the tap's CLI is marked @pytest.mark.cli"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         args = [*TAP, *extra_args, "--config", str(folder / "config.json")]
@@ -104,11 +143,7 @@ def run_tap(
         if streams is not None:
             (folder / "catalog.json").write_text(json.dumps(catalog_selecting(streams)))
             args += ["--catalog", str(folder / "catalog.json")]
-        process_env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_OKTA_")} | {
-            "LOGLEVEL": log_level,
-            "PYTHONWARNINGS": "ignore::DeprecationWarning",
-        }
-        process_env |= env or {}
+        process_env = tap_environment(env, log_level=log_level)
         stderr_path = folder / "stderr.log"
         with stderr_path.open("w") as stderr_file:
             process = subprocess.Popen(
@@ -142,6 +177,14 @@ def run_tap(
         if line.strip():
             messages.append(json.loads(line))
     return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
+
+
+def backoff_gap(failures: int, *, slack: float = 0.2) -> tuple[float, float]:
+    """The bounds of the pause after the ``failures``-th failure in a row, at TIME_SCALE:
+    a 1 s step doubling to at most 30 s, equal jitter (half the step to the whole), and
+    ``slack`` for the request itself (not scaled: the machine, not the tap, sets it)."""
+    step = TIME_SCALE * min(30.0, 2.0 ** (failures - 1))
+    return step / 2, step + slack
 
 
 def report(name: str, **figures: Any) -> None:
@@ -189,6 +232,109 @@ def assert_clean_failure(run: TapRun, *fragments: str) -> None:
         assert fragment.lower() in last.lower(), f"{fragment!r} not in last line: {last}"
 
 
+# --- what a simulated org should yield ----------------------------------------------
+
+
 def membership_group_ids(sim: OktaSimulator) -> list[str]:
     """Groups whose members the tap reads: every group, the built-in Everyone included."""
     return [group["id"] for group in sim.org.all_groups()]
+
+
+def expected_memberships(sim: OktaSimulator) -> set[tuple[str, str]]:
+    return {
+        (group_id, user_id)
+        for group_id in membership_group_ids(sim)
+        for user_id in sim.org.group_members(group_id)
+    }
+
+
+def assert_everything_exactly_once(run: TapRun, sim: OktaSimulator) -> None:
+    assert run.returncode == 0, run.stderr[-3000:]
+    users = run.ids("users")
+    assert len(users) == len(set(users))
+    assert set(users) == {u["id"] for u in sim.org.all_users()}
+    statuses = Counter(r["status"] for r in run.records("users"))
+    assert set(statuses) == set(USER_STATUSES), statuses  # DEPROVISIONED included
+    groups = run.ids("groups")
+    assert sorted(groups) == sorted(g["id"] for g in sim.org.all_groups())
+    apps = run.ids("apps")
+    assert sorted(apps) == sorted(a["id"] for a in sim.org.all_apps())
+    uuids = run.ids("logs", "uuid")
+    assert len(uuids) == len(set(uuids))
+    assert set(uuids) == sim.org.event_uuids()
+    members = [(r["groupId"], r["userId"]) for r in run.records("group_members")]
+    assert len(members) == len(set(members))
+    assert set(members) == expected_memberships(sim)
+    app_users = [(r["appId"], r["id"]) for r in run.records("app_users")]
+    assert sorted(app_users) == sorted(
+        (a["id"], u) for a in sim.org.all_apps() for u in sim.org.app_user_ids(a["id"])
+    )
+    app_groups = [(r["appId"], r["id"]) for r in run.records("app_groups")]
+    assert sorted(app_groups) == sorted(
+        (a["id"], g) for a in sim.org.all_apps() for g in sim.org.app_group_ids(a["id"])
+    )
+
+
+# --- record values, with their JSON types -------------------------------------------
+
+
+def typed(value: Any) -> Any:
+    """A value with its types spelled out (5 and 5.0, True and 1 differ; NaN == NaN)."""
+    if isinstance(value, dict):
+        return {key: typed(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [typed(item) for item in value]
+    if isinstance(value, float | decimal.Decimal):
+        return (type(value).__name__, repr(value))
+    return (type(value).__name__, value)
+
+
+def okta_records(sim: OktaSimulator) -> dict[str, list[dict[str, Any]]]:
+    """What Okta answers for each stream, decoded as the tap decodes it."""
+    session = requests.Session()
+    session.headers["Authorization"] = f"SSWS {API_KEY}"
+    since = (sim.org.clock.now() - dt.timedelta(days=89)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    paths = {
+        "users": "/api/v1/users?limit=200",
+        "groups": "/api/v1/groups?limit=200",
+        "apps": "/api/v1/apps?limit=200",
+        "logs": f"/api/v1/logs?limit=1000&since={since}",
+    }
+    found = {}
+    for name, path in paths.items():
+        response = session.get(sim.base_url + path, timeout=30)
+        response.raise_for_status()
+        found[name] = json.loads(response.content, parse_float=decimal.Decimal)
+    app = found["apps"][0]["id"]
+    for name, path in (("app_users", "users"), ("app_groups", "groups")):
+        response = session.get(f"{sim.base_url}/api/v1/apps/{app}/{path}", timeout=30)
+        found[name] = [dict(r, appId=app) for r in json.loads(response.content)]
+    found["group_members"] = [{"groupId": "00g1", "userId": u["id"]} for u in found["users"]]
+    return found
+
+
+#: Values Okta should never send, for records that must still come out right.
+ODD_VALUES = [
+    None,
+    True,
+    False,
+    0,
+    1,
+    5,
+    5.0,
+    decimal.Decimal("5.0"),
+    decimal.Decimal("1E+999999"),  # a float's infinity to the SDK
+    float("nan"),
+    float("inf"),
+    "",
+    "yes",
+    "2024-01-31T12:00:00.000Z",
+    dt.datetime(2024, 1, 31, 12, tzinfo=dt.timezone.utc),
+    dt.date(2024, 1, 31),
+    b"\x00",
+    [],
+    [1, "a", None],
+    [{"x": 1}],
+    {},
+    {"nested": {"x": float("nan")}},
+]

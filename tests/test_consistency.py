@@ -102,6 +102,7 @@ def readme_table_names() -> set[str]:
     return set(re.findall(r"^\| `(\w+)`", readme, re.MULTILINE))
 
 
+@pytest.mark.cli
 def test_settings_and_capabilities_agree() -> None:
     info = json.loads(about())
     extractor = meltano_extractor()
@@ -140,6 +141,7 @@ def test_default_selection_is_the_streams_selected_by_default() -> None:
     }
 
 
+@pytest.mark.cli
 def test_about_as_markdown_lists_every_setting() -> None:
     info = json.loads(about())
     markdown = about("markdown")
@@ -147,6 +149,7 @@ def test_about_as_markdown_lists_every_setting() -> None:
         assert f"| {name} " in markdown, name
 
 
+@pytest.mark.cli
 def test_setting_kinds_and_defaults_match_the_tap_schema() -> None:
     """Each declared kind is a JSON type the tap's settings schema accepts for it, and
     each declared default value is the tap's own default."""
@@ -159,6 +162,7 @@ def test_setting_kinds_and_defaults_match_the_tap_schema() -> None:
             assert setting["value"] == spec["default"], setting
 
 
+@pytest.mark.cli
 def test_meltano_yml_declares_every_default_of_the_tap() -> None:
     """meltano.yml cannot import settings.py: its values must match the schema built from it."""
     properties = json.loads(about())["settings"]["properties"]
@@ -179,6 +183,7 @@ def test_no_deprecated_password_kind() -> None:
     assert {s["name"] for s in postgres["settings"] if s.get("sensitive")} == {"password"}
 
 
+@pytest.mark.cli
 def test_hub_definition_agrees_with_the_tap_and_meltano_yml() -> None:
     info = json.loads(about())
     hub = hub_definition()
@@ -218,6 +223,7 @@ def test_hub_definition_agrees_with_the_tap_and_meltano_yml() -> None:
     }
 
 
+@pytest.mark.cli
 def test_python_dash_m_tap_okta_is_the_tap() -> None:
     """``python -m tap_okta`` and the ``tap-okta`` script are the same command."""
     for command in ([sys.executable, "-m", "tap_okta"], [str(bin_dir() / "tap-okta")]):
@@ -263,6 +269,7 @@ def uv(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.cli
 def test_uv_lock_matches_pyproject() -> None:
     """uv.lock was regenerated (``uv lock``) after the last change to the dependencies."""
     result = uv("lock", "--check", "--offline")

@@ -12,6 +12,8 @@ from tests.harness import TapRun, report, run_tap, tap_api_requests
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import DIRECTORY_KEYS
 
+pytestmark = pytest.mark.cli
+
 DIRECTORY = ("users", "groups", "group_members", "apps", "app_users", "app_groups")
 KEYS = DIRECTORY_KEYS
 

@@ -20,8 +20,7 @@ from types import ModuleType
 import duckdb
 import pytest
 
-from tests.conftest import API_KEY
-from tests.harness import ROOT
+from tests.harness import API_KEY, ROOT
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import WarehouseProject, duckdb_path, install_plugins  # noqa: F401
 
@@ -49,6 +48,7 @@ def top(counts: dict[str, int], n: int | None = None) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:n]
 
 
+@pytest.mark.e2e
 def test_progress_and_answers_of_a_real_run(
     demo: ModuleType,
     installed: None,
@@ -133,6 +133,7 @@ def test_answers_of_a_file_without_logs(demo: ModuleType, tmp_path: Path) -> Non
     assert not demo.loaded(tmp_path / "missing.duckdb")
 
 
+@pytest.mark.cli
 def test_the_printed_command_opens_the_file(
     demo: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -16,8 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
 from tap_okta.errors import api_error_for
 from tap_okta.streams import GroupsStream
-from tests.conftest import API_KEY
-from tests.harness import TapRun, assert_clean_failure, assert_no_secrets, run_tap
+from tests.harness import API_KEY, TapRun, assert_clean_failure, assert_no_secrets, run_tap
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
 
@@ -40,6 +39,7 @@ RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 APP_SETTINGS = {"client_id": "0oa1234567890abcdEFG", "key_id": "kid-1"}
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     ("config", "fragments"),
     [
@@ -117,6 +117,7 @@ def closed_port() -> int:
         return int(sock.getsockname()[1])
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     "org_url", [f"http://127.0.0.1:{closed_port()}", "https://no-such-org.invalid"]
 )
@@ -126,6 +127,7 @@ def test_unreachable_org_fails_fast_and_clearly(org_url: str) -> None:
     assert_no_secrets(run, API_KEY)
 
 
+@pytest.mark.cli
 def test_rejected_api_token(sim: OktaSimulator) -> None:
     run = run_debug({"org_url": sim.base_url, "api_key": OTHER_KEY}, streams=("users",))
     assert_clean_failure(run, "E0000011", "api_key", "Security > API > Tokens")
@@ -133,6 +135,7 @@ def test_rejected_api_token(sim: OktaSimulator) -> None:
     assert len(sim.requests) == 1  # not retried
 
 
+@pytest.mark.cli
 def test_admin_without_the_role_gets_a_role_hint(sim: OktaSimulator) -> None:
     sim.org.add_api_token(OTHER_KEY, permissions={"users"})
     run = run_debug({"org_url": sim.base_url, "api_key": OTHER_KEY}, streams=("users", "groups"))
@@ -143,6 +146,7 @@ def test_admin_without_the_role_gets_a_role_hint(sim: OktaSimulator) -> None:
     assert run.final_state["bookmarks"]["users"]["replication_key_value"]
 
 
+@pytest.mark.cli
 def test_feature_not_enabled(sim: OktaSimulator, api_config: dict[str, Any]) -> None:
     sim.org.disabled_features.add("logs")
     run = run_debug(api_config, streams=("logs",))
@@ -173,6 +177,7 @@ def token_requests(sim: OktaSimulator) -> list[Any]:
     return [r for r in sim.requests if r.path == "/oauth2/v1/token"]
 
 
+@pytest.mark.cli
 def test_scope_not_granted_is_named_at_the_token_endpoint(sim: OktaSimulator) -> None:
     app = sim.org.register_service_app(scopes={"okta.users.read"})
     run = run_debug(app_config(sim, app), streams=("users", "groups"))
@@ -182,6 +187,7 @@ def test_scope_not_granted_is_named_at_the_token_endpoint(sim: OktaSimulator) ->
     assert len(token_requests(sim)) == 2
 
 
+@pytest.mark.cli
 def test_scope_missing_from_the_token_is_named_on_the_call(sim: OktaSimulator) -> None:
     app = sim.org.register_service_app(scopes={"okta.users.read", "okta.groups.read"})
     config = app_config(sim, app, scopes=["okta.users.read"])
@@ -208,6 +214,7 @@ def test_a_missing_scope_is_named_even_when_okta_does_not_say_which(
     assert "needs the OAuth scope okta.groups.read" in error.message
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     ("tamper", "fragment"),
     [
@@ -228,6 +235,7 @@ def test_invalid_client_says_which_value_to_check(
     assert len(token_requests(sim)) == 1
 
 
+@pytest.mark.cli
 def test_dpop_required_apps_just_work(sim: OktaSimulator) -> None:
     app = sim.org.register_service_app(
         scopes={"okta.users.read", "okta.groups.read"}, require_dpop=True
@@ -246,6 +254,7 @@ def test_dpop_required_apps_just_work(sim: OktaSimulator) -> None:
     assert_no_secrets(run, app.private_key_pem, token.access_token)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     ("fault", "fragment"),
     [("html_paths", "instead of JSON"), ("malformed_json_paths", "not valid JSON")],
@@ -259,6 +268,7 @@ def test_html_or_garbage_answers_end_with_a_clear_error(
     assert_no_secrets(run, API_KEY)
 
 
+@pytest.mark.cli
 def test_about_never_shows_secrets(tmp_path: Any) -> None:
     import subprocess
     import sys

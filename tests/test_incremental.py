@@ -14,9 +14,10 @@ from typing import Any
 import pytest
 
 from tap_okta.bookmarks import DELIVERED_CAP, parse_timestamp
-from tests.conftest import API_KEY
-from tests.harness import report, run_tap
+from tests.harness import API_KEY, report, run_tap
 from tests.okta_sim import OktaSimulator
+
+pytestmark = pytest.mark.cli
 
 DIRECTORY = ("users", "groups", "group_members")
 

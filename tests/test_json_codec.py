@@ -19,7 +19,7 @@ from singer_sdk.singerlib.encoding import SimpleSingerWriter
 
 from tap_okta.client import decode_json
 from tap_okta.output import OktaMessageWriter
-from tests.test_sdk_compat import ODD_VALUES, _okta_records, _typed
+from tests.harness import ODD_VALUES, okta_records, typed
 
 DOCUMENTS = [
     b"[1] ",
@@ -39,7 +39,7 @@ NOT_JSON = [b"", b"[1]\x00", b'["\xff"]', b"[01]", b"[1.]", b"[.5]", b"[+1]", b'
 @pytest.mark.parametrize("document", DOCUMENTS)
 def test_decoding_gives_what_json_loads_gives(document: bytes) -> None:
     expected = json.loads(document, parse_float=decimal.Decimal)
-    assert _typed(decode_json(document)) == _typed(expected)
+    assert typed(decode_json(document)) == typed(expected)
 
 
 @pytest.mark.parametrize("document", NOT_JSON)
@@ -61,13 +61,13 @@ def _written(writer: Any, message: Any) -> Any:
 def _same_output(message: Any) -> None:
     ours = _written(OktaMessageWriter(), message)
     sdks = _written(SimpleSingerWriter(), message)
-    assert _typed(ours) == _typed(sdks)
+    assert typed(ours) == typed(sdks)
     assert list(ours) == list(sdks)  # the same keys in the same order
 
 
 def test_records_from_okta_are_written_as_the_sdk_writes_them(sim: Any) -> None:
     extracted = dt.datetime(2024, 1, 31, 12, 0, 0, 123456, tzinfo=dt.timezone.utc)
-    for name, records in _okta_records(sim).items():
+    for name, records in okta_records(sim).items():
         for record in records:
             body = decode_json(json.dumps(record, default=str).encode())
             _same_output(RecordMessage(name, body, time_extracted=extracted))

@@ -11,9 +11,10 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY
-from tests.harness import TapRun, run_tap
+from tests.harness import API_KEY, TapRun, run_tap
 from tests.okta_sim import OktaSimulator
+
+pytestmark = pytest.mark.cli
 
 DEFAULT_STREAMS = ("users", "groups", "group_members", "apps", "app_users", "app_groups", "logs")
 # Each of these is missing on the org of the test below: Classic Engine (404) or a

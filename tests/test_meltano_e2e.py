@@ -10,10 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import API_KEY
+from tests.harness import API_KEY
 from tests.meltano_project import Project, install_plugins
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
+
+pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")

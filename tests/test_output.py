@@ -26,8 +26,7 @@ from singer_sdk.singerlib import RecordMessage, StateMessage
 from tap_okta import output
 from tap_okta.output import OktaMessageWriter
 from tap_okta.tap import TapOkta
-from tests.conftest import API_KEY
-from tests.harness import ROOT, TAP, catalog_selecting
+from tests.harness import API_KEY, ROOT, TAP, catalog_selecting, select_streams
 from tests.okta_sim import OktaSimulator
 
 
@@ -108,9 +107,11 @@ def test_a_raw_stdout_taking_part_of_a_write_gets_every_byte(
 def test_an_in_process_sync_has_every_record_when_sync_all_returns(sim: OktaSimulator) -> None:
     # The SDK's test runner reads stdout as soon as sync_all returns: the STATE the
     # SDK writes as each stream ends, not interpreter exit, writes the last records.
+    config = {"org_url": sim.base_url, "api_key": API_KEY}
+    catalog = TapOkta(config=config, parse_env_config=False).catalog_dict
     tap = TapOkta(
-        config={"org_url": sim.base_url, "api_key": API_KEY},
-        catalog=catalog_selecting(("users", "apps")),
+        config=config,
+        catalog=select_streams(catalog, ("users", "apps")),
         parse_env_config=False,
     )
     captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
@@ -146,6 +147,7 @@ def _assert_ends_with_one_line(tmp_path: Path, returncode: int, message: str) ->
     assert log.strip().splitlines()[-1].endswith(message)
 
 
+@pytest.mark.cli
 def test_a_target_that_stops_reading_ends_the_run_with_one_line(
     sim: OktaSimulator, tmp_path: Path
 ) -> None:
@@ -228,6 +230,7 @@ def stopped_while_blocked(sim: OktaSimulator, tmp_path: Path) -> Iterator[subpro
         process.wait()
 
 
+@pytest.mark.cli
 def test_sigterm_while_the_target_is_slow_waits_for_the_write_then_writes_its_state(
     sim: OktaSimulator, tmp_path: Path, stopped_while_blocked: subprocess.Popen[bytes]
 ) -> None:
@@ -247,6 +250,7 @@ def test_sigterm_while_the_target_is_slow_waits_for_the_write_then_writes_its_st
     assert "Traceback" not in log
 
 
+@pytest.mark.cli
 def test_a_second_sigterm_stops_a_run_whose_target_reads_nothing(
     tmp_path: Path, stopped_while_blocked: subprocess.Popen[bytes]
 ) -> None:

@@ -17,7 +17,7 @@ import duckdb
 import pytest
 from psycopg import sql
 
-from tests.conftest import API_KEY
+from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import (  # noqa: F401 (fixtures)
     SCHEMA,
@@ -30,6 +30,8 @@ from tests.warehouse import (  # noqa: F401 (fixtures)
     postgres_database,
     postgres_types,
 )
+
+pytestmark = pytest.mark.e2e
 
 FLATTENED = {"flattening_enabled": True, "flattening_max_depth": 1}
 # Column -> PostgreSQL type, as target-postgres (MeltanoLabs, SDK) creates them.

@@ -21,8 +21,9 @@ import pytest
 import requests
 
 from tap_okta.schemas import GROUP, USER
-from tests.conftest import ALL_SCOPES, API_KEY
 from tests.harness import (
+    ALL_SCOPES,
+    API_KEY,
     ROOT,
     TAP,
     TapRun,
@@ -31,6 +32,7 @@ from tests.harness import (
     report,
     run_tap,
     tap_api_requests,
+    tap_environment,
 )
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
@@ -106,6 +108,7 @@ def discover(config: dict[str, Any]) -> Discovery:
             capture_output=True,
             text=True,
             cwd=ROOT,
+            env=tap_environment(),
             timeout=120,
         )
     seconds = time.monotonic() - started
@@ -138,6 +141,7 @@ def builtin_profile(stream: str) -> dict[str, Any]:
     return dict(schema.to_dict()["properties"]["profile"])
 
 
+@pytest.mark.cli
 def test_catalog_names_every_attribute_with_its_type(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -187,6 +191,7 @@ def test_catalog_names_every_attribute_with_its_type(
     )
 
 
+@pytest.mark.cli
 def test_records_validate_against_the_discovered_catalog(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -218,6 +223,7 @@ def test_records_validate_against_the_discovered_catalog(
     assert "samAccountName" in seen["groups"]
 
 
+@pytest.mark.cli
 def test_one_attribute_can_be_deselected(sim: OktaSimulator, api_config: dict[str, Any]) -> None:
     """What Meltano's ``select: ["!users.profile.costCenter"]`` writes into the catalog."""
     found = discover(api_config)
@@ -235,6 +241,7 @@ def test_one_attribute_can_be_deselected(sim: OktaSimulator, api_config: dict[st
     assert "costCenter" not in message["schema"]["properties"]["profile"]["properties"]
 
 
+@pytest.mark.cli
 def test_an_attribute_added_after_discovery_is_kept_and_named_next_time(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -253,6 +260,7 @@ def test_an_attribute_added_after_discovery_is_kept_and_named_next_time(
     assert again.profile("users")["properties"]["parkingSpot"]["type"] == ["string", "null"]
 
 
+@pytest.mark.cli
 def test_flattened_records_only_carry_declared_columns(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -275,6 +283,7 @@ def test_flattened_records_only_carry_declared_columns(
     assert columns["profile__lastSecurityTraining"]["format"] == "date-time"
 
 
+@pytest.mark.cli
 def test_service_app_asks_for_the_schema_scopes_at_discovery_only(
     sim: OktaSimulator, oauth_config: dict[str, Any], service_app: ServiceApp
 ) -> None:
@@ -291,6 +300,7 @@ def test_service_app_asks_for_the_schema_scopes_at_discovery_only(
     assert token_scopes(sim) == ["okta.users.read okta.logs.read"]
 
 
+@pytest.mark.cli
 def test_without_the_schemas_scope_discovery_warns_once_and_keeps_open_profiles(
     sim: OktaSimulator, oauth_config: dict[str, Any], service_app: ServiceApp
 ) -> None:
@@ -313,6 +323,7 @@ def test_without_the_schemas_scope_discovery_warns_once_and_keeps_open_profiles(
     }
 
 
+@pytest.mark.cli
 def test_without_the_user_types_scope_the_default_type_is_typed(
     sim: OktaSimulator, oauth_config: dict[str, Any], service_app: ServiceApp
 ) -> None:
@@ -334,6 +345,7 @@ def test_without_the_user_types_scope_the_default_type_is_typed(
     ]
 
 
+@pytest.mark.cli
 def test_an_api_token_without_the_role_warns_once(sim: OktaSimulator) -> None:
     token = "00sim-token-of-an-admin-who-cannot-read-schemas"
     sim.org.add_api_token(token, permissions={"users", "groups", "apps", "logs"})
@@ -348,6 +360,7 @@ def test_an_api_token_without_the_role_warns_once(sim: OktaSimulator) -> None:
     assert_no_secrets(TapRun(0, json.dumps(found.catalog), found.stderr), token)
 
 
+@pytest.mark.cli
 def test_a_transient_fault_is_retried(sim: OktaSimulator, api_config: dict[str, Any]) -> None:
     sim.faults.queue = ["503", "500"]
     sim.faults.queue_path = "^/api/v1/meta/"
@@ -356,6 +369,7 @@ def test_a_transient_fault_is_retried(sim: OktaSimulator, api_config: dict[str, 
     assert "deskNumber" in found.profile("users")["properties"]
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -371,6 +385,7 @@ def test_a_rejected_credential_fails_discovery_in_one_line(
     assert_no_secrets(run, config["api_key"])
 
 
+@pytest.mark.cli
 def test_without_a_usable_config_discovery_stays_offline(sim: OktaSimulator) -> None:
     # Meltano's `select --list` before setup: no org, or an incomplete one.
     for config in ({}, {"org_url": sim.base_url}):
@@ -380,6 +395,7 @@ def test_without_a_usable_config_discovery_stays_offline(sim: OktaSimulator) -> 
     assert sim.requests == []
 
 
+@pytest.mark.cli
 def test_a_sync_without_a_catalog_keeps_the_built_in_schemas(
     sim: OktaSimulator, oauth_config: dict[str, Any], service_app: ServiceApp
 ) -> None:

@@ -1,4 +1,5 @@
-"""Rate-limit arithmetic on crafted responses (the flows run against the simulator)."""
+"""Rate-limit arithmetic on crafted responses (the flows run against the simulator),
+and the test-only time scale of the tap's own waits."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import requests
 
 from tap_okta.errors import OktaUnavailableError
 from tap_okta.ratelimit import RateLimiter, ServerClock, okta_bucket
+from tap_okta.retry import TIME_SCALE_ENV, Backoff, time_scale
 
 
 class FakeTime:
@@ -215,3 +217,36 @@ def test_a_429_below_the_share_lowers_the_next_windows_budget(
     assert window(refused_after=30) == 30
     assert "stay below 28" in caplog.text
     assert window(refused_after=None) == 28  # floor(29 x 0.95)
+
+
+# --- the suite's time scale (TAP_OKTA_TEST_TIME_SCALE) ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "scale"), [(None, 1.0), ("0.1", 0.1), ("1", 1.0), ("0", 1.0), ("2", 1.0), ("x", 1.0)]
+)
+def test_the_time_scale_takes_only_a_fraction_of_one(
+    monkeypatch: pytest.MonkeyPatch, raw: str | None, scale: float
+) -> None:
+    if raw is None:
+        monkeypatch.delenv(TIME_SCALE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(TIME_SCALE_ENV, raw)
+    assert time_scale() == scale
+
+
+def test_the_time_scale_shortens_the_taps_own_waits_not_oktas_reset(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(TIME_SCALE_ENV, "0.1")
+    backoff = Backoff(rng=random.Random(1))
+    assert all(0.05 * 2**n <= backoff.delay(n + 1) <= 0.1 * 2**n for n in range(4))
+    clock = FakeTime(wall=1_700_000_000.0)
+    rl = limiter(clock)
+    reset = response(date=clock.wall, remaining="0", reset=clock.wall + 7)
+    rl.server_clock.observe(reset)
+    rl.after_429("/api/v1/apps", reset, attempt=1)
+    assert 7 < clock.slept[-1] < 7.03  # Okta's reset in full, a tenth of the jitter
+    concurrency = response(date=clock.wall, limit="0", remaining="0", reset=clock.wall)
+    rl.after_429("/api/v1/users", concurrency, attempt=3)
+    assert 0.4 < clock.slept[-1] < 0.43  # 4 s of the tap's own backoff, scaled

@@ -7,9 +7,6 @@ does, and ``sdk_compat`` is the one place to adapt.
 from __future__ import annotations
 
 import copy
-import datetime as dt
-import decimal
-import json
 import logging
 import random
 import signal
@@ -29,7 +26,7 @@ from typing_extensions import override
 from tap_okta import sdk_compat
 from tap_okta.errors import OktaAPIError
 from tap_okta.tap import TapOkta
-from tests.conftest import API_KEY
+from tests.harness import API_KEY, ODD_VALUES, okta_records, typed
 from tests.okta_sim import OktaSimulator
 
 CONFIG = {"org_url": "https://acme.okta.com", "api_key": "00pinned-sdk-behaviour-token"}
@@ -310,69 +307,8 @@ def test_the_sdk_logs_a_failing_streams_last_words_while_handling_its_exception(
 # --- RECORD messages: the SDK's own method and the tap's shortcut agree -------------
 
 
-def _typed(value: Any) -> Any:
-    """A value with its types spelled out (5 and 5.0, True and 1 differ; NaN == NaN)."""
-    if isinstance(value, dict):
-        return {key: _typed(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_typed(item) for item in value]
-    if isinstance(value, float | decimal.Decimal):
-        return (type(value).__name__, repr(value))
-    return (type(value).__name__, value)
-
-
 def _messages(messages: Any) -> list[tuple[Any, ...]]:
-    return [(m.stream, m.version, _typed(m.record)) for m in messages]
-
-
-def _okta_records(sim: OktaSimulator) -> dict[str, list[dict[str, Any]]]:
-    """What Okta answers for each stream, decoded as the tap decodes it."""
-    session = requests.Session()
-    session.headers["Authorization"] = f"SSWS {API_KEY}"
-    since = (sim.org.clock.now() - dt.timedelta(days=89)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    paths = {
-        "users": "/api/v1/users?limit=200",
-        "groups": "/api/v1/groups?limit=200",
-        "apps": "/api/v1/apps?limit=200",
-        "logs": f"/api/v1/logs?limit=1000&since={since}",
-    }
-    found = {}
-    for name, path in paths.items():
-        response = session.get(sim.base_url + path, timeout=30)
-        response.raise_for_status()
-        found[name] = json.loads(response.content, parse_float=decimal.Decimal)
-    app = found["apps"][0]["id"]
-    for name, path in (("app_users", "users"), ("app_groups", "groups")):
-        response = session.get(f"{sim.base_url}/api/v1/apps/{app}/{path}", timeout=30)
-        found[name] = [dict(r, appId=app) for r in json.loads(response.content)]
-    found["group_members"] = [{"groupId": "00g1", "userId": u["id"]} for u in found["users"]]
-    return found
-
-
-ODD_VALUES = [
-    None,
-    True,
-    False,
-    0,
-    1,
-    5,
-    5.0,
-    decimal.Decimal("5.0"),
-    decimal.Decimal("1E+999999"),  # a float's infinity to the SDK
-    float("nan"),
-    float("inf"),
-    "",
-    "yes",
-    "2024-01-31T12:00:00.000Z",
-    dt.datetime(2024, 1, 31, 12, tzinfo=dt.timezone.utc),
-    dt.date(2024, 1, 31),
-    b"\x00",
-    [],
-    [1, "a", None],
-    [{"x": 1}],
-    {},
-    {"nested": {"x": float("nan")}},
-]
+    return [(m.stream, m.version, typed(m.record)) for m in messages]
 
 
 def _variants(record: dict[str, Any], rng: random.Random) -> list[dict[str, Any]]:
@@ -413,7 +349,7 @@ def test_record_messages_match_the_sdks_own_method(sim: OktaSimulator) -> None:
     assert tap.streams["users"].schema["properties"]["profile"]["properties"]["isContractor"]
     rng = random.Random(5)
     checked = conformed = 0
-    for name, records in _okta_records(sim).items():
+    for name, records in okta_records(sim).items():
         stream = tap.streams[name]
         for record in records[:60]:
             for variant in _variants(record, rng):
@@ -433,7 +369,7 @@ def test_record_messages_of_a_partly_selected_stream_match_the_sdks(sim: OktaSim
     stream.metadata[("properties", "profile", "properties", "email")].selected = False
     stream._mask = None
     assert not sdk_compat.record_path(stream).fully_selected
-    for record in _okta_records(sim)["users"][:50]:
+    for record in okta_records(sim)["users"][:50]:
         ours = _messages(stream._generate_record_messages(copy.deepcopy(record)))
         sdks = _messages(Stream._generate_record_messages(stream, copy.deepcopy(record)))
         assert ours == sdks

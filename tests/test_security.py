@@ -14,8 +14,7 @@ from tap_okta.auth import OktaApiKeyAuthenticator
 from tap_okta.client import resolve_org_link
 from tap_okta.errors import UnsafeURLError
 from tap_okta.settings import parse_org_url
-from tests.conftest import API_KEY
-from tests.harness import assert_clean_failure, assert_no_secrets, run_tap
+from tests.harness import API_KEY, assert_clean_failure, assert_no_secrets, run_tap
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
 
@@ -60,6 +59,7 @@ def other_host() -> Iterator[Recorder]:
     server.server_close()
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("auth", ["api_key", "service_app"])
 def test_next_link_to_another_host_is_refused_before_sending(
     sim: OktaSimulator,
@@ -78,6 +78,7 @@ def test_next_link_to_another_host_is_refused_before_sending(
     assert_no_secrets(run, *secrets, *(t.access_token for t in sim.org.issued_tokens))
 
 
+@pytest.mark.cli
 def test_redirects_are_not_followed_with_credentials(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -95,6 +96,7 @@ def test_redirects_are_not_followed_with_credentials(
     assert_no_secrets(run, API_KEY)
 
 
+@pytest.mark.cli
 def test_a_full_oauth_sync_at_debug_prints_no_secret(
     sim: OktaSimulator, oauth_config: dict[str, Any], service_app: ServiceApp
 ) -> None:
@@ -107,6 +109,7 @@ def test_a_full_oauth_sync_at_debug_prints_no_secret(
     assert_no_secrets(run, service_app.private_key_pem, *tokens, *assertions)
 
 
+@pytest.mark.cli
 def test_a_full_api_key_sync_at_debug_prints_no_secret(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:
@@ -115,6 +118,7 @@ def test_a_full_api_key_sync_at_debug_prints_no_secret(
     assert_no_secrets(run, API_KEY)
 
 
+@pytest.mark.cli
 def test_oidc_client_secrets_are_blanked_unless_asked_for(
     sim: OktaSimulator, api_config: dict[str, Any]
 ) -> None:

@@ -18,8 +18,9 @@ import pytest
 from jsonschema import Draft7Validator, FormatChecker
 
 from tap_okta.tap import STREAM_TYPES
-from tests.conftest import ALL_SCOPES, API_KEY
 from tests.harness import (
+    ALL_SCOPES,
+    API_KEY,
     TapRun,
     assert_clean_failure,
     assert_no_secrets,
@@ -32,6 +33,8 @@ from tests.harness import (
 from tests.okta_sim import ALL_FAMILIES, OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
 from tests.okta_sim.security_data import POLICY_TYPES as SIM_POLICY_TYPES
+
+pytestmark = pytest.mark.cli
 
 ORIGINAL = ("users", "groups", "group_members", "apps", "app_users", "app_groups", "logs")
 SECURITY: dict[str, type[Any]] = {cls.name: cls for cls in STREAM_TYPES if cls.name not in ORIGINAL}

@@ -1558,6 +1558,7 @@ def test_request_log_records_everything(sim: OktaSimulator, http: requests.Sessi
     assert sim.stats()["paths"] == {"/api/v1/users": 1}
 
 
+@pytest.mark.cli
 def test_cli_serves_and_writes_service_app(tmp_path: Path) -> None:
     app_file = tmp_path / "app.json"
     with cli_simulator(

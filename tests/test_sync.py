@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import math
-from collections import Counter
 from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY
-from tests.harness import ALL_STREAMS, TapRun, membership_group_ids, run_tap
-from tests.okta_sim import USER_STATUSES, OktaSimulator
+from tests.harness import ALL_STREAMS, API_KEY, assert_everything_exactly_once, run_tap
+from tests.okta_sim import OktaSimulator
+
+pytestmark = pytest.mark.cli
 
 MAX_PAGE = {
     "/api/v1/users": 200,
@@ -18,41 +18,6 @@ MAX_PAGE = {
     "/api/v1/apps": 200,
     "/api/v1/logs": 1000,
 }
-
-
-def expected_memberships(sim: OktaSimulator) -> set[tuple[str, str]]:
-    return {
-        (group_id, user_id)
-        for group_id in membership_group_ids(sim)
-        for user_id in sim.org.group_members(group_id)
-    }
-
-
-def assert_everything_exactly_once(run: TapRun, sim: OktaSimulator) -> None:
-    assert run.returncode == 0, run.stderr[-3000:]
-    users = run.ids("users")
-    assert len(users) == len(set(users))
-    assert set(users) == {u["id"] for u in sim.org.all_users()}
-    statuses = Counter(r["status"] for r in run.records("users"))
-    assert set(statuses) == set(USER_STATUSES), statuses  # DEPROVISIONED included
-    groups = run.ids("groups")
-    assert sorted(groups) == sorted(g["id"] for g in sim.org.all_groups())
-    apps = run.ids("apps")
-    assert sorted(apps) == sorted(a["id"] for a in sim.org.all_apps())
-    uuids = run.ids("logs", "uuid")
-    assert len(uuids) == len(set(uuids))
-    assert set(uuids) == sim.org.event_uuids()
-    members = [(r["groupId"], r["userId"]) for r in run.records("group_members")]
-    assert len(members) == len(set(members))
-    assert set(members) == expected_memberships(sim)
-    app_users = [(r["appId"], r["id"]) for r in run.records("app_users")]
-    assert sorted(app_users) == sorted(
-        (a["id"], u) for a in sim.org.all_apps() for u in sim.org.app_user_ids(a["id"])
-    )
-    app_groups = [(r["appId"], r["id"]) for r in run.records("app_groups")]
-    assert sorted(app_groups) == sorted(
-        (a["id"], g) for a in sim.org.all_apps() for g in sim.org.app_group_ids(a["id"])
-    )
 
 
 def assert_pages_are_max_size_and_links_followed(sim: OktaSimulator) -> None:

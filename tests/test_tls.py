@@ -12,8 +12,14 @@ import requests
 
 from tap_okta.errors import TLSVerificationError
 from tap_okta.retry import fail_fast, untrusted_certificate
-from tests.conftest import ALL_SCOPES, API_KEY
-from tests.harness import TapRun, assert_clean_failure, assert_no_secrets, run_tap
+from tests.harness import (
+    ALL_SCOPES,
+    API_KEY,
+    TapRun,
+    assert_clean_failure,
+    assert_no_secrets,
+    run_tap,
+)
 from tests.okta_sim import OktaSimulator
 
 NO_BUNDLE = {"REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""}
@@ -41,6 +47,7 @@ def config_for(sim: OktaSimulator, method: str) -> dict[str, Any]:
     return service_app_config(sim)
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize(
     ("method", "variable"),
     [
@@ -66,6 +73,7 @@ def test_the_ca_bundle_from_the_environment_is_trusted(
         assert "/oauth2/v1/token" in paths
 
 
+@pytest.mark.cli
 @pytest.mark.parametrize("method", ["api_key", "service_app"])
 def test_an_untrusted_certificate_fails_at_once_with_one_clear_line(
     tls_sim: OktaSimulator, method: str

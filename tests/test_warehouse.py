@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from psycopg import sql
 
-from tests.conftest import API_KEY
+from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import (  # noqa: F401 (fixtures)
     DIRECTORY_KEYS,
@@ -28,6 +28,8 @@ from tests.warehouse import (  # noqa: F401 (fixtures)
     postgres_all_keys,
     postgres_database,
 )
+
+pytestmark = pytest.mark.e2e
 
 TARGETS = ("target-postgres", "target-duckdb")
 Keys = set[tuple[Any, ...]]

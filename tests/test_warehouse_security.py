@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import API_KEY
+from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import (  # noqa: F401 (fixtures)
     SCHEMA,
@@ -27,6 +27,8 @@ from tests.warehouse import (  # noqa: F401 (fixtures)
     postgres_database,
     postgres_types,
 )
+
+pytestmark = pytest.mark.e2e
 
 # target-duckdb's deletes are covered by test_warehouse; one target keeps the suite short.
 TARGETS = ("target-postgres",)
