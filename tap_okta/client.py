@@ -17,6 +17,7 @@ import json
 import logging
 import threading
 import typing as t
+import weakref
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field
@@ -104,6 +105,26 @@ def decode_json(content: bytes) -> t.Any:
 # A non-JSON answer is usually a login page or a proxy's error page: worth a
 # retry or two, not the full backoff.
 UNREADABLE_ATTEMPTS = 3
+
+
+V = t.TypeVar("V")
+
+
+class PerResponse(weakref.WeakKeyDictionary[requests.Response, V]):
+    """Something worked out from a response (its decoded body, a page's summary),
+    kept for as long as the response lives.
+
+    Never keyed by ``id(response)``: once a response is freed, the next one may get
+    its id and would be answered with the old page.
+    """
+
+    def kept(self, response: requests.Response, make: Callable[[], V]) -> V:
+        """The value kept for ``response``, made (and kept) now if there is none."""
+        try:
+            return self[response]
+        except KeyError:
+            value = self[response] = make()
+            return value
 
 
 RETRYABLE: tuple[type[BaseException], ...] = (TransientResponseError, *TRANSIENT_ERRORS)
@@ -369,7 +390,7 @@ class OktaStream(RESTStream["SplitResult"]):
         self._page_limit = self.page_size
         #: This run stopped the stream early at ``max_run_seconds``.
         self.cut_short = False
-        self._bodies: dict[int, t.Any] = {}
+        self._bodies: PerResponse[t.Any] = PerResponse()
         self._prefetch: Prefetch | None = None
 
     @override
@@ -485,7 +506,7 @@ class OktaStream(RESTStream["SplitResult"]):
         """The page the SDK will request after this one, if it will (``None``: it
         stops here). Mirrors the paginator: an empty page ends the read; Okta's
         ``next`` link, on the org, is the next page."""
-        if not self._bodies.get(id(response)):
+        if not self.body_of(response):
             return None
         url = response.links.get("next", {}).get("url")
         return resolve_org_link(url, self.okta.settings.org, self.name) if url else None
@@ -723,7 +744,11 @@ class OktaStream(RESTStream["SplitResult"]):
             )
         if status >= 300:
             raise self._api_error(response)
-        self._bodies[id(response)] = self._json_body(response)
+        self.body_of(response)  # an unreadable body is retried like a 5xx
+
+    def body_of(self, response: requests.Response) -> t.Any:
+        """The response's JSON body, decoded once."""
+        return self._bodies.kept(response, lambda: self._json_body(response))
 
     def _api_error(self, response: requests.Response) -> OktaAPIError:
         return api_error_for(
@@ -744,9 +769,7 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        body = self._bodies.pop(id(response), None)
-        if body is None:
-            body = self._json_body(response)
+        body = self.body_of(response)
         if self.single_object and isinstance(body, dict):
             yield body
             return
