@@ -102,19 +102,9 @@ class SystemLogReader(OktaStream):
     def caught_up(self, response: requests.Response) -> bool:
         """A short page, or events from after the read began: stop for now."""
         count, newest = self._pages.pop(response, (0, ""))
-        return self._caught_up(response, count, newest)
-
-    def _caught_up(self, response: requests.Response, count: int, newest: str) -> bool:
         if count < self.requested_limit(response):
             return True
         return bool(self.read_started and newest and parse_timestamp(newest) >= self.read_started)
-
-    def next_page_url(self, response: requests.Response) -> str | None:
-        # The paginator's stop rule, from the page itself (parse_response comes later).
-        events = self.body_of(response)
-        if not isinstance(events, list) or self._caught_up(response, len(events), _newest(events)):
-            return None
-        return super().next_page_url(response)
 
 
 def _newest(events: list[dict[str, t.Any]]) -> str:
