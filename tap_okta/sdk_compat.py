@@ -35,8 +35,7 @@ first.
   using the SDK's own schema tests, precomputed per schema).
 - SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
   main thread); the tap's handler writes the current state, then exits 0.
-  ``TapOkta`` overrides it only to wait for a write to stdout under way
-  (``OktaMessageWriter.when_idle``).
+  ``OktaMessageWriter`` keeps that STATE from cutting a line in two.
 """
 
 from __future__ import annotations
