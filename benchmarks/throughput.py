@@ -6,6 +6,11 @@
     .venv/bin/python -m benchmarks.throughput --memory 10000,100000,1000000   # tap-okta, logs
     .venv/bin/python -m benchmarks.throughput --profile users  # cProfile of one tap-okta run
     .venv/bin/python -m benchmarks.throughput --profile users --py-spy PATH/TO/py-spy  # sampled
+    .venv/bin/python -m benchmarks.throughput --no-airbyte --latency 0.1 --okta-limits  # wall
+
+``--latency`` delays every API response (Okta over the internet); ``--okta-limits``
+keeps Okta's 60-second windows and the tap's default ``rate_limit_share`` (the bare
+loop, which does not pace, is left out) and prints each run's bucket floor.
 
 One simulator (``tests.okta_sim``) serves https with a throwaway certificate, rate
 limits in 1-second windows (Okta's limits per second instead of per minute: nothing
@@ -72,8 +77,9 @@ from pathlib import Path
 from typing import Any
 
 from benchmarks.benchmark import API_KEY, LAUNCHER, ROOT, stream_of, tap_env, worktree
+from tap_okta.settings import DEFAULT_RATE_LIMIT_SHARE
 from tests.harness import catalog_selecting
-from tests.okta_sim import OktaSimulator, RequestRecord
+from tests.okta_sim import FaultConfig, OktaSimulator, RequestRecord
 from tests.okta_sim.ratelimit import RateLimitConfig
 
 AIRBYTE_PACKAGE = "airbyte-source-okta"
@@ -301,6 +307,7 @@ def measure(
     """One run of ``tool``; ``keep``: move its stdout there instead of deleting it."""
     wanted_before = expected_keys(sim, stream)
     sim.clear_requests()
+    sim.reset_rate_limits()  # each run starts with fresh windows (60 s ones outlast a run)
     name = f"{tool.replace(' ', '-').replace('@', '-')}-{stream}"
     done = run_process(command, folder, name, env, cwd=cwd)
     requests: list[RequestRecord] = sim.requests
@@ -358,13 +365,13 @@ def tap_command(
     *,
     start_date: str | None = None,
     launcher: str = LAUNCHER,
+    share: float | None = 1.0,
 ) -> list[str]:
+    """``share`` None: the tap's default ``rate_limit_share``."""
     folder.mkdir(parents=True, exist_ok=True)
-    config: dict[str, Any] = {
-        "org_url": sim.base_url,
-        "api_key": API_KEY,
-        "rate_limit_share": 1.0,
-    }
+    config: dict[str, Any] = {"org_url": sim.base_url, "api_key": API_KEY}
+    if share is not None:
+        config["rate_limit_share"] = share
     if start_date:
         config["start_date"] = start_date
     tag = f"{stream}-{'from-' + start_date[:10] if start_date else 'all'}"
@@ -551,7 +558,8 @@ def print_table(
                 if theirs and theirs["records_per_second"]:
                     ratio = tap["records_per_second"] / theirs["records_per_second"]
                     parts.append(f"{tool}/{other} records/s = {ratio:.2f}{goal}")
-            print(f"{stream}: " + "; ".join(parts))
+            if parts:
+                print(f"{stream}: " + "; ".join(parts))
     for run in runs:
         if run.other_paths:
             print(f"note {run.stream}/{run.tool}: requests off the stream: {run.other_paths}")
@@ -562,6 +570,25 @@ def print_table(
                 f"{run.error}"
             )
     return medians
+
+
+def print_floors(
+    runs: list[Run], streams: tuple[str, ...], tools: tuple[str, ...], sim: OktaSimulator
+) -> None:
+    """The bucket floor of each run: its requests / (limit x the tap's default share)
+    minutes, what Okta's limits allow at best."""
+    for stream in streams:
+        limit = sim.rate_limits.limit_for(f"/api/v1/{stream}")
+        for tool in tools:
+            rows = [r for r in runs if r.stream == stream and r.tool == tool]
+            if rows:
+                requests = statistics.median(r.requests - sum(r.other_paths.values()) for r in rows)
+                floor = 60 * requests / (limit * DEFAULT_RATE_LIMIT_SHARE)
+                wall = statistics.median(r.seconds for r in rows)
+                print(
+                    f"{stream:<7}{tool:<16} wall {wall:7.1f} s; bucket floor {requests:.0f} "
+                    f"requests / ({limit} x {DEFAULT_RATE_LIMIT_SHARE})/min = {floor:.1f} s"
+                )
 
 
 def timed(
@@ -665,11 +692,20 @@ def print_startup(rows: list[Startup]) -> None:
 # --- modes -----------------------------------------------------------------------------
 
 
-def simulator(users: int, events: int, seed: int) -> OktaSimulator:
-    limits = RateLimitConfig(window_seconds=1.0)
+def simulator(
+    users: int, events: int, seed: int, *, latency: float = 0.0, okta_limits: bool = False
+) -> OktaSimulator:
+    limits = RateLimitConfig(window_seconds=60.0 if okta_limits else 1.0)
+    faults = FaultConfig(slow_rate=1.0, slow_seconds=latency) if latency else None
     started = time.monotonic()
     sim = OktaSimulator(
-        users=users, events=events, seed=seed, api_key=API_KEY, rate_limits=limits, tls=True
+        users=users,
+        events=events,
+        seed=seed,
+        api_key=API_KEY,
+        rate_limits=limits,
+        faults=faults,
+        tls=True,
     )
     print(
         f"Generated an org of {users} users, {events} events in "
@@ -712,9 +748,12 @@ def compiled(roots: Iterable[Path]) -> str:
 
 def throughput(args: argparse.Namespace) -> int:
     streams = tuple(s.strip() for s in args.streams.split(",") if s.strip())
+    share = None if args.okta_limits else 1.0
     with (
         ExitStack() as stack,
-        simulator(args.users, args.events, args.seed) as sim,
+        simulator(
+            args.users, args.events, args.seed, latency=args.latency, okta_limits=args.okta_limits
+        ) as sim,
         tempfile.TemporaryDirectory() as tmp,
     ):
         old_roots = old_commits(args, stack)
@@ -729,8 +768,9 @@ def throughput(args: argparse.Namespace) -> int:
         print(
             f"Org: {len(sim.org.users)} users; {sim.org.event_count} System Log events, "
             f"{visible} within the 90-day retention. Simulator: {sim.base_url} (TLS), "
-            f"rate limits in 1-second windows {sim.rate_limits.limits}; tap-okta "
-            f"rate_limit_share 1.0. Python {sys.version.split()[0]}; "
+            f"rate limits in {sim.rate_limits.window_seconds:.0f}-second windows "
+            f"{sim.rate_limits.limits}; tap-okta rate_limit_share {share or 'default'}; "
+            f"{args.latency:.2f} s latency per response. Python {sys.version.split()[0]}; "
             f"{os.cpu_count()} CPUs. {compiled([ROOT, *old_roots.values()])}."
         )
         if airbyte is not None:
@@ -741,17 +781,19 @@ def throughput(args: argparse.Namespace) -> int:
                 f"start_date = the retention floor."
             )
         print()
-        commands: dict[str, Callable[[str], list[str]]] = {
-            "bare loop": lambda stream: bare_command(sim, stream),
-        }
+        commands: dict[str, Callable[[str], list[str]]] = {}
+        if not args.okta_limits:
+            commands["bare loop"] = lambda stream: bare_command(sim, stream)
         if airbyte is not None:
             commands["airbyte"] = airbyte.read_command
         places: dict[str, tuple[Path, dict[str, str]]] = {}
         for commit, root in old_roots.items():
             tool = f"tap@{commit}"
-            commands[tool] = lambda stream, tool=tool: tap_command(sim, stream, folder / tool)
+            commands[tool] = lambda stream, tool=tool: tap_command(
+                sim, stream, folder / tool, share=share
+            )
             places[tool] = (root, tap_env(root))
-        commands["tap-okta"] = lambda stream: tap_command(sim, stream, folder)
+        commands["tap-okta"] = lambda stream: tap_command(sim, stream, folder, share=share)
         tools = tuple(commands)
         runs: list[Run] = []
         for stream in streams:
@@ -771,6 +813,8 @@ def throughput(args: argparse.Namespace) -> int:
                         file=sys.stderr,
                     )
         medians = print_table(runs, streams, tools)
+        if args.okta_limits:
+            print_floors(runs, streams, tools, sim)
         print()
         rows = startup(sim, airbyte, folder / "startup", args.startup_rounds, old_roots)
         print_startup(rows)
@@ -1107,6 +1151,14 @@ def main() -> int:
         help="instead: compare the records and final STATE of --old-commit and this tap",
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the report here")
+    parser.add_argument(
+        "--latency", type=float, default=0.0, help="seconds the simulator waits before each answer"
+    )
+    parser.add_argument(
+        "--okta-limits",
+        action="store_true",
+        help="Okta's 60-second windows and the tap's default rate_limit_share",
+    )
     args = parser.parse_args()
     if args.identity:
         return identity(args)

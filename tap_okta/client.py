@@ -15,13 +15,12 @@ import decimal
 import functools
 import json
 import logging
-import threading
 import typing as t
+import weakref
 from collections import Counter
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from functools import cached_property
-from urllib.parse import parse_qs, parse_qsl, urlencode, urljoin, urlparse, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
 
 import msgspec
 import requests
@@ -104,6 +103,26 @@ def decode_json(content: bytes) -> t.Any:
 # A non-JSON answer is usually a login page or a proxy's error page: worth a
 # retry or two, not the full backoff.
 UNREADABLE_ATTEMPTS = 3
+
+
+V = t.TypeVar("V")
+
+
+class PerResponse(weakref.WeakKeyDictionary[requests.Response, V]):
+    """Something worked out from a response (its decoded body, a page's summary),
+    kept for as long as the response lives.
+
+    Never keyed by ``id(response)``: once a response is freed, the next one may get
+    its id and would be answered with the old page.
+    """
+
+    def kept(self, response: requests.Response, make: Callable[[], V]) -> V:
+        """The value kept for ``response``, made (and kept) now if there is none."""
+        try:
+            return self[response]
+        except KeyError:
+            value = self[response] = make()
+            return value
 
 
 RETRYABLE: tuple[type[BaseException], ...] = (TransientResponseError, *TRANSIENT_ERRORS)
@@ -281,49 +300,6 @@ def with_limit(url: str, limit: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
 
 
-RequestKey: t.TypeAlias = "tuple[str | None, str | None, t.Any]"
-
-
-def request_key(request: requests.PreparedRequest) -> RequestKey:
-    """What makes two requests ask for the same page: method, URL and body; not their
-    signatures, nor the page size (a retry shrinks it, and so does the next request)."""
-    parts = urlsplit(request.url or "")
-    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "limit"]
-    return (request.method, urlunsplit(parts._replace(query=urlencode(query))), request.body)
-
-
-@dataclass
-class Prefetch:
-    """The next page, requested while the records of this one are written."""
-
-    request: requests.PreparedRequest
-    future: Future[requests.Response]
-
-    @classmethod
-    def start(
-        cls,
-        request: requests.PreparedRequest,
-        send: Callable[[requests.PreparedRequest], requests.Response],
-    ) -> Prefetch:
-        future: Future[requests.Response] = Future()
-
-        def run() -> None:
-            future.set_running_or_notify_cancel()
-            try:
-                future.set_result(send(request))
-            except BaseException as exc:  # noqa: BLE001 (re-raised where it is taken)
-                future.set_exception(exc)
-
-        # A daemon: a run that ends (or fails) never waits for a page it will not use.
-        threading.Thread(target=run, name="tap-okta-next-page", daemon=True).start()
-        return cls(request, future)
-
-    def finished_as(self) -> RequestKey:
-        """Wait for it (one request at a time); which page it asked for."""
-        self.future.exception()
-        return request_key(self.request)
-
-
 class OktaStream(RESTStream["SplitResult"]):
     """Base class: every Okta list endpoint pages, limits and fails the same way."""
 
@@ -356,11 +332,6 @@ class OktaStream(RESTStream["SplitResult"]):
     single_object: t.ClassVar[bool] = False
     #: A child stream's field naming its parent, also the placeholder in ``path``.
     parent_field: t.ClassVar[str | None] = None
-    #: Request the next page while this page's records are written (Okta's answer
-    #: time then overlaps the tap's own work). Only for streams that make no other
-    #: request while their pages are read (no child streams, no nested reads): the
-    #: session and the rate limiter serve one request at a time.
-    prefetch_pages: t.ClassVar[bool] = False
 
     def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)
@@ -369,8 +340,7 @@ class OktaStream(RESTStream["SplitResult"]):
         self._page_limit = self.page_size
         #: This run stopped the stream early at ``max_run_seconds``.
         self.cut_short = False
-        self._bodies: dict[int, t.Any] = {}
-        self._prefetch: Prefetch | None = None
+        self._bodies: PerResponse[t.Any] = PerResponse()
 
     @override
     def log(self, message: str, *args: t.Any, level: int = logging.INFO, **kwargs: t.Any) -> None:
@@ -476,46 +446,6 @@ class OktaStream(RESTStream["SplitResult"]):
             # a re-run resumes here rather than at the last periodic STATE.
             sdk_compat.write_state(self)
             raise
-        finally:
-            self._drop_prefetch()
-
-    # --- the next page, early --------------------------------------------------
-
-    def next_page_url(self, response: requests.Response) -> str | None:
-        """The page the SDK will request after this one, if it will (``None``: it
-        stops here). Mirrors the paginator: an empty page ends the read; Okta's
-        ``next`` link, on the org, is the next page."""
-        if not self._bodies.get(id(response)):
-            return None
-        url = response.links.get("next", {}).get("url")
-        return resolve_org_link(url, self.okta.settings.org, self.name) if url else None
-
-    def _start_prefetch(
-        self,
-        response: requests.Response,
-        context: Context | None,
-        send: Callable[[requests.PreparedRequest], requests.Response],
-    ) -> None:
-        try:
-            url = self.next_page_url(response)
-            if url is None:
-                return
-            request = sdk_compat.prepare_request(self, context, urlparse(url))
-        except Exception:  # noqa: BLE001 (the SDK meets it itself, in its own order)
-            return
-        self._prefetch = Prefetch.start(request, send)
-
-    def _take_prefetch(self, request: requests.PreparedRequest) -> Prefetch | None:
-        """The prefetched page if it is this request's, else None (any other dropped)."""
-        pending, self._prefetch = self._prefetch, None
-        if pending is not None and pending.finished_as() != request_key(request):
-            return None
-        return pending
-
-    def _drop_prefetch(self) -> None:
-        pending, self._prefetch = self._prefetch, None
-        if pending is not None:
-            pending.finished_as()
 
     @override
     def get_new_paginator(self) -> OktaLinkPaginator:
@@ -625,16 +555,6 @@ class OktaStream(RESTStream["SplitResult"]):
 
         @functools.wraps(func)
         def send(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
-            prefetched = self._take_prefetch(prepared_request)
-            if prefetched is not None:
-                response = prefetched.future.result()  # or raises what sending it raised
-            else:
-                response = attempt(prepared_request, context)
-            if self.prefetch_pages:
-                self._start_prefetch(response, context, lambda r: attempt(r, context))
-            return response
-
-        def attempt(prepared_request: requests.PreparedRequest, context: Context | None) -> t.Any:
             failures = throttles = 0
             renewed = False
             while True:
@@ -723,7 +643,11 @@ class OktaStream(RESTStream["SplitResult"]):
             )
         if status >= 300:
             raise self._api_error(response)
-        self._bodies[id(response)] = self._json_body(response)
+        self.body_of(response)  # an unreadable body is retried like a 5xx
+
+    def body_of(self, response: requests.Response) -> t.Any:
+        """The response's JSON body, decoded once."""
+        return self._bodies.kept(response, lambda: self._json_body(response))
 
     def _api_error(self, response: requests.Response) -> OktaAPIError:
         return api_error_for(
@@ -744,9 +668,7 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        body = self._bodies.pop(id(response), None)
-        if body is None:
-            body = self._json_body(response)
+        body = self.body_of(response)
         if self.single_object and isinstance(body, dict):
             yield body
             return

@@ -81,9 +81,7 @@ class MetaReader(OktaStream):
 
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
-        body = self._bodies.pop(id(response), None)
-        if body is None:
-            body = self._json_body(response)
+        body = self.body_of(response)
         if isinstance(body, dict):
             yield body
         elif isinstance(body, list):

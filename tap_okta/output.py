@@ -10,54 +10,43 @@ wrote:
 - a message msgspec cannot encode (a string with a lone surrogate, which UTF-8
   cannot carry) goes out through the SDK's default writer, ASCII-escaped.
 
-Records are not written one system call each (the SDK's writer flushes after every
-message, and with ``PYTHONUNBUFFERED`` set stdout has no buffer at all): they gather
-in the writer, up to ``PENDING_BYTES``, and every other message (SCHEMA, STATE,
-ACTIVATE_VERSION) writes out what came before it. A STATE therefore never reaches
-the target ahead of the records it covers, and the records still pending are past
-the last STATE: a process killed outright loses only what a re-run from that STATE
-reads again. Every stream that wrote a record ends with a STATE (the SDK marks its
-state unwritten with each record and writes it once the stream is read), so a
-caller reading stdout as ``sync_all`` returns has every record; what a run stopped
-by an error leaves pending goes out at interpreter exit.
-
 Non-ASCII text is written as UTF-8 rather than ``\\u`` escapes: the same strings
 to any JSON reader. Values no JSON decoder makes (datetimes, dates, bytes) are written
 in msgspec's forms; the tap's records hold none (the SDK's conformance turns them
 into strings where the schema names them).
 
-On SIGTERM or SIGINT the SDK writes a last STATE from the signal handler, which
-Python runs in the main thread wherever it was, also in the middle of a write to
-stdout: that STATE would cut a line in two, or fail to join the pending bytes and
-be lost. ``when_idle`` runs such an action at once, or right after the write under
-way. A write that does not end is a target that reads nothing: a second signal then
-stops the run at once, without a last STATE (it could not be delivered either).
+Each message is written as it comes, a whole line at a time, as the SDK's writer
+does. Two things it leaves out are added:
+
+- Lines go to stdout's raw file, past its buffer, and one write may take only
+  part of a line: the rest is written too.
+- On SIGTERM or SIGINT the SDK writes a last STATE from its signal handler, which
+  Python runs in the main thread wherever it was. A line up to ``PIPE_BUF`` bytes
+  goes into a pipe whole or not at all, so no handler can cut it; a longer one is
+  written with those two signals held, and the handler runs once it is out.
+
+A target that closes stdout ends the run with one line (``STDOUT_CLOSED``).
 """
 
 from __future__ import annotations
 
-import atexit
-import logging
 import os
+import select
+import signal
 import sys
 import typing as t
-import weakref
+from contextlib import nullcontext
 
 from singer_sdk.contrib.msgspec import MsgSpecWriter, serialize_jsonl
-from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.encoding import SimpleSingerWriter
 from typing_extensions import override
 
 from tap_okta.errors import OktaTapError
 
 if t.TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from singer_sdk.singerlib.encoding.simple import Message
-
-
-# Some dozens of records: few system calls, and little held back from the target.
-PENDING_BYTES = 64 * 1024
-
-_writers: weakref.WeakSet[OktaMessageWriter] = weakref.WeakSet()
 
 
 STDOUT_CLOSED = (
@@ -65,38 +54,19 @@ STDOUT_CLOSED = (
     "reading, and its own log says why. Re-run from the last state once it is fixed."
 )
 
-
-STOPPED_WHILE_BLOCKED = (
-    "Stopped by a second signal while the target was not reading the Singer output "
-    "(stdout), so no last STATE was written. Re-run from the last state the target saved."
-)
+_STOP_SIGNALS = frozenset({signal.SIGTERM, signal.SIGINT})
+# Where signals cannot be held (Windows), every line is written as it comes.
+_ATOMIC_BYTES = select.PIPE_BUF if hasattr(signal, "pthread_sigmask") else sys.maxsize
 
 
 class OutputClosedError(OktaTapError):
     """Nobody reads the tap's stdout any more (the target exited)."""
 
 
-class StoppedWhileBlockedError(OktaTapError):
-    """Told to stop twice while a write to stdout had not ended."""
-
-
-@atexit.register
-def _flush_writers() -> None:
-    try:
-        for writer in list(_writers):
-            writer.flush()
-    except (OktaTapError, OSError, ValueError) as exc:  # stdout gone, or closed
-        # Records no STATE covers were not delivered: not a clean exit, and no
-        # traceback from an exit handler.
-        message = exc.message if isinstance(exc, OktaTapError) else STDOUT_CLOSED
-        logging.getLogger("tap-okta").error("%s", message)
-        logging.shutdown()
-        os._exit(1)
-
-
 def _stdout_to_devnull() -> None:
     # Python flushes stdout again at exit: into a closed pipe, that would print a
-    # traceback after the one line that says what happened.
+    # traceback after the one line that says what happened (the SIGPIPE note of
+    # the ``signal`` module's documentation).
     try:
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
@@ -105,31 +75,20 @@ def _stdout_to_devnull() -> None:
         pass  # not a real file (a test's buffer): nothing flushes it at exit
 
 
+class _StopSignalsHeld:
+    """SIGTERM and SIGINT wait (in this thread) until the block ends."""
+
+    def __enter__(self) -> None:
+        self._before = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+
+    def __exit__(self, *exc: object) -> None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, self._before)
+
+
 class OktaMessageWriter(MsgSpecWriter):
     """msgspec's writer; the SDK's default one for what msgspec cannot encode."""
 
     _fallback = SimpleSingerWriter()
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._pending = bytearray()
-        self._writing = False
-        self._after_write: t.Callable[[], None] | None = None
-        _writers.add(self)
-
-    def when_idle(self, action: t.Callable[[], None]) -> None:
-        """Run ``action`` now, or, from a signal handler that interrupted a write, after it.
-
-        A second one during the same write stops the run: that write is not ending.
-        """
-        if not self._writing:
-            action()
-        elif self._after_write is None:
-            self._after_write = action
-        else:
-            self._after_write = None
-            _stdout_to_devnull()  # what follows (an error's STATE, the exit flush) must not block
-            raise StoppedWhileBlockedError(STOPPED_WHILE_BLOCKED)
 
     @override
     def serialize_message(self, message: Message) -> bytearray:
@@ -138,35 +97,27 @@ class OktaMessageWriter(MsgSpecWriter):
         if extracted is not None:
             data["time_extracted"] = extracted.isoformat(sep="T")
         try:
-            return serialize_jsonl(data)
+            # A copy: the SDK's serialize_jsonl hands out one shared buffer, which a
+            # STATE written from a signal handler would resize while this line is
+            # being written (BufferError, and no last STATE).
+            return serialize_jsonl(data).copy()
         except UnicodeEncodeError:
             return bytearray(self._fallback.serialize_message(message) + "\n", "utf-8")
 
     @override
     def write_message(self, message: Message) -> None:
-        self._pending += self.format_message(message)
-        if len(self._pending) >= PENDING_BYTES or not isinstance(message, RecordMessage):
-            self.flush()
-
-    def flush(self) -> None:
-        """Write out the pending messages, all of them."""
-        if not self._pending:
-            return
-        out = sys.stdout.buffer
-        self._writing = True
-        view = memoryview(self._pending)
+        line = self.format_message(message)
+        # Past any buffer: the SDK's handler writes its STATE from inside this write,
+        # and a buffered writer refuses to be entered twice.
+        out = getattr(sys.stdout.buffer, "raw", sys.stdout.buffer)
+        held: AbstractContextManager[None] = (
+            _StopSignalsHeld() if len(line) > _ATOMIC_BYTES else nullcontext()
+        )
         try:
-            while view:
-                # An unbuffered stdout is a raw file: one write may take only part.
-                view = view[out.write(view) or 0 :]
-            sys.stdout.flush()
+            with held:
+                written = out.write(line) or 0
+                while written < len(line):  # a raw stdout took part of it
+                    written += out.write(memoryview(line)[written:]) or 0
         except BrokenPipeError as exc:
             _stdout_to_devnull()
             raise OutputClosedError(STDOUT_CLOSED) from exc
-        finally:
-            view.release()
-            self._pending.clear()  # written, or lost with a closed stdout: never twice
-            self._writing = False
-        action, self._after_write = self._after_write, None
-        if action is not None:
-            action()

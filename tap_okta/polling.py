@@ -15,7 +15,13 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta.bookmarks import parse_timestamp
-from tap_okta.client import OktaLinkPaginator, OktaStream, org_relative, resolve_org_link
+from tap_okta.client import (
+    OktaLinkPaginator,
+    OktaStream,
+    PerResponse,
+    org_relative,
+    resolve_org_link,
+)
 
 if t.TYPE_CHECKING:
     from collections.abc import Iterable
@@ -58,7 +64,8 @@ class SystemLogReader(OktaStream):
         self.read_started: dt.datetime | None = None
         #: The last ``next`` link seen: where the next run resumes.
         self.last_next: str | None = None
-        self._pages: dict[int, tuple[int, str]] = {}
+        #: Per page: its number of events and the newest ``published``.
+        self._pages: PerResponse[tuple[int, str]] = PerResponse()
 
     def start_read(self, resume_from: str | None) -> None:
         self.resume_from = resume_from or None
@@ -86,7 +93,7 @@ class SystemLogReader(OktaStream):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         events = list(super().parse_response(response))
-        self._pages[id(response)] = (len(events), _newest(events))
+        self._pages[response] = (len(events), _newest(events))
         next_url = response.links.get("next", {}).get("url")
         if next_url:
             self.last_next = org_relative(next_url)
@@ -94,20 +101,10 @@ class SystemLogReader(OktaStream):
 
     def caught_up(self, response: requests.Response) -> bool:
         """A short page, or events from after the read began: stop for now."""
-        count, newest = self._pages.pop(id(response), (0, ""))
-        return self._caught_up(response, count, newest)
-
-    def _caught_up(self, response: requests.Response, count: int, newest: str) -> bool:
+        count, newest = self._pages.pop(response, (0, ""))
         if count < self.requested_limit(response):
             return True
         return bool(self.read_started and newest and parse_timestamp(newest) >= self.read_started)
-
-    def next_page_url(self, response: requests.Response) -> str | None:
-        # The paginator's stop rule, from the page itself (parse_response comes later).
-        events = self._bodies.get(id(response))
-        if not isinstance(events, list) or self._caught_up(response, len(events), _newest(events)):
-            return None
-        return super().next_page_url(response)
 
 
 def _newest(events: list[dict[str, t.Any]]) -> str:

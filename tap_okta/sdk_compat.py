@@ -25,10 +25,6 @@ first.
 - Config validation errors (public API, but its order matters): ``Tap.__init__``
   sets ``config`` (env settings merged) before it validates it, and raises
   ``ConfigValidationError`` whose ``errors`` quote the offending values.
-- The next page's request: ``RESTStream._prepare_request(context=, page=)``
-  builds each page's request from ``page.current_value`` (the paginator's
-  token); ``prepare_request`` builds the one after a given token the same way,
-  so it can be sent early (``OktaStream.prefetch_pages``) and matched.
 - RECORD messages: ``Stream._generate_record_messages`` (called by
   ``_write_record_message`` for every record) prunes deselected properties and
   conforms types by walking every record against the schema, which is most of
@@ -39,8 +35,7 @@ first.
   using the SDK's own schema tests, precomputed per schema).
 - SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
   main thread); the tap's handler writes the current state, then exits 0.
-  ``TapOkta`` overrides it only to wait for a write to stdout under way
-  (``OktaMessageWriter.when_idle``).
+  ``OktaMessageWriter`` keeps that STATE from cutting a line in two.
 """
 
 from __future__ import annotations
@@ -68,9 +63,7 @@ from tap_okta.bookmarks import normalize_timestamp
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator
 
-    import requests
-    from singer_sdk.helpers.types import Context
-    from singer_sdk.streams import RESTStream, Stream
+    from singer_sdk.streams import Stream
 
 BOOKMARK = "replication_key_value"
 PROGRESS = "progress_markers"
@@ -313,20 +306,3 @@ def generate_record_messages(
                 version=stream._stream_version,
                 time_extracted=utc_now(),
             )
-
-
-# --- the next page's request ----------------------------------------------------------
-
-
-class _Page:
-    """What ``RESTStream._prepare_request`` reads of its paginator."""
-
-    def __init__(self, token: t.Any) -> None:
-        self.current_value = token
-
-
-def prepare_request(
-    stream: RESTStream[t.Any], context: Context | None, token: t.Any
-) -> requests.PreparedRequest:
-    """The request the SDK's paging loop sends for the page ``token`` names."""
-    return stream._prepare_request(context=context, page=t.cast("t.Any", _Page(token)))

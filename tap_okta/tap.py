@@ -34,8 +34,6 @@ from tap_okta.settings import (
 )
 
 if t.TYPE_CHECKING:
-    from types import FrameType
-
     from singer_sdk.streams import Stream
 
 STREAM_TYPES: tuple[type[OktaStream], ...] = (
@@ -78,20 +76,6 @@ class TapOkta(Tap):
     package_name = "tap-okta"
     # msgspec instead of simplejson: the same messages, a fraction of the CPU.
     message_writer_class = OktaMessageWriter
-
-    @override
-    def _handle_termination(self, signum: int, frame: FrameType | None) -> None:
-        # The SDK's handler (see tap_okta.sdk_compat) writes a last STATE and exits;
-        # from inside a write to stdout it must wait until that write is done. It
-        # does not use the frame, which must not be kept: the interrupted frame
-        # holds the view of the bytes being written.
-        del frame
-        terminate = super()._handle_termination
-        writer = self.message_writer
-        if isinstance(writer, OktaMessageWriter):
-            writer.when_idle(lambda: terminate(signum, None))
-        else:
-            terminate(signum, None)
 
     # BATCH is left out on purpose: bookmarks advance as records are written to
     # stdout, which batch files would not honour. ACTIVATE_VERSION is the plugin

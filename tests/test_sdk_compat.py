@@ -14,11 +14,9 @@ import typing as t
 from typing import Any
 
 import pytest
-import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
-from singer_sdk.pagination import BaseAPIPaginator
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.streams import Stream
 from typing_extensions import override
@@ -387,105 +385,6 @@ def test_record_messages_follow_a_new_schema(tap: TapOkta) -> None:
     assert sdk_compat.record_path(stream) is not first
     [message] = stream._generate_record_messages({"uuid": "u1", "published": "x"})
     assert message.record == {"uuid": "u1"}
-
-
-# --- the next page, requested early -------------------------------------------------
-
-
-def test_the_request_for_a_token_is_the_one_the_sdks_paging_loop_sends(
-    sim: OktaSimulator, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    tap = TapOkta(config={"org_url": sim.base_url, "api_key": API_KEY}, parse_env_config=False)
-    stream = tap.streams["users"]
-    by_the_sdk: list[tuple[Any, requests.PreparedRequest]] = []
-    prepare = stream._prepare_request
-
-    def noting(*, context: Any, page: Any) -> requests.PreparedRequest:
-        request = prepare(context=context, page=page)
-        if isinstance(page, BaseAPIPaginator):  # the SDK's loop, not sdk_compat's
-            by_the_sdk.append((page.current_value, request))
-        return request
-
-    monkeypatch.setattr(stream, "_prepare_request", noting)
-    sim.clear_requests()
-    assert len(list(stream.request_records(None))) == len(sim.org.all_users())
-    assert len(by_the_sdk) >= 2  # a first page and a next one
-    assert by_the_sdk[0][0] is None
-    sent = [r.url for _, r in by_the_sdk]
-    assert [sim.base_url + r.target for r in sim.requests][: len(sent)] == sent
-    for token, request in by_the_sdk:
-        ours = sdk_compat.prepare_request(stream, None, token)
-        assert (ours.method, ours.url, ours.body) == (request.method, request.url, request.body)
-
-
-@pytest.mark.parametrize("name", ["users", "logs"])
-def test_each_next_page_is_requested_early_and_is_the_one_the_sdk_asks_for(
-    name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    with OktaSimulator(users=950, events=3500, seed=11, api_key=API_KEY) as sim:
-        _read_with_prefetch_counted(sim, name, monkeypatch)
-
-
-def _read_with_prefetch_counted(
-    sim: OktaSimulator, name: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from tap_okta import client
-
-    tap = TapOkta(
-        config={"org_url": sim.base_url, "api_key": API_KEY, "rate_limit_share": 1.0},
-        parse_env_config=False,
-    )
-    stream = tap.streams[name]
-    started: list[Any] = []
-    taken: list[Any] = []
-    start, take = client.Prefetch.start, client.OktaStream._take_prefetch
-
-    def counting_start(request: Any, send: Any) -> Any:
-        started.append(client.request_key(request))
-        return start(request, send)
-
-    def counting_take(self: Any, request: Any) -> Any:
-        found = take(self, request)
-        if found is not None:
-            taken.append(found.finished_as())
-        return found
-
-    monkeypatch.setattr(client.Prefetch, "start", counting_start)
-    monkeypatch.setattr(client.OktaStream, "_take_prefetch", counting_take)
-    sim.clear_requests()
-    records = list(stream.request_records(None))
-    pages = [r for r in sim.requests if r.path.endswith(f"/{name}")]
-    assert len(records) >= 900
-    assert len(pages) >= 3
-    # Every page after the first was prefetched and taken; no request in vain.
-    assert taken == started
-    assert len(started) == len(pages) - 1
-    assert len(sim.requests) == len(pages)
-
-
-def test_a_prefetched_page_that_is_not_asked_for_is_dropped(tap: TapOkta) -> None:
-    import requests as requests_lib
-
-    from tap_okta import client
-
-    stream: Any = tap.streams["users"]
-    asked = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?limit=200").prepare()
-    other = requests_lib.Request("GET", "https://acme.okta.com/api/v1/users?after=x").prepare()
-    sent: list[str] = []
-    response = requests_lib.Response()
-
-    def send(request: Any) -> Any:
-        sent.append(request.url)
-        return response
-
-    stream._prefetch = client.Prefetch.start(other, send)
-    assert stream._take_prefetch(asked) is None
-    assert stream._prefetch is None
-    assert sent == [other.url]  # it finished, and was not used
-    stream._prefetch = client.Prefetch.start(asked, send)
-    found = stream._take_prefetch(asked)
-    assert found is not None
-    assert found.future.result() is response
 
 
 def test_the_sdk_handles_sigterm_and_sigint_by_writing_its_state_and_exiting_0(

@@ -52,7 +52,6 @@ class UsersStream(ChangeTrackingStream):
     consistency_margin = 120.0
     # A STATE per page: a killed run resumes from its last full page.
     STATE_MSG_FREQUENCY = 200
-    prefetch_pages = True
     resumes_by_page = True
     schema = schemas.USER.to_dict()
     delete_event = USER_DELETED
@@ -92,7 +91,6 @@ class GroupsStream(ChangeTrackingStream):
     page_size = 200
     oauth_scope = "okta.groups.read"
     schema = schemas.GROUP.to_dict()
-    prefetch_pages = True
     delete_event = GROUP_DELETED
     delete_target = "UserGroup"
 

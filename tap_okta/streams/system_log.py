@@ -40,7 +40,6 @@ class LogsStream(SystemLogReader):
     replication_key = "published"
     is_sorted = False
     schema = schemas.LOG_EVENT.to_dict()
-    prefetch_pages = True
     resumes_by_page = True
 
     LATE_ARRIVAL = LATE_ARRIVAL
