@@ -109,7 +109,9 @@ def pick(sim: OktaSimulator) -> dict[str, str]:
         if g["type"] == "OKTA_GROUP" and org.group_members(g["id"])
     ]
     apps = [
-        a["id"] for a in org.all_apps() if org.app_user_ids(a["id"]) and org.app_group_ids(a["id"])
+        a["id"]
+        for a in org.all_apps()
+        if org.removable_app_user_ids(a["id"]) and org.app_group_ids(a["id"])
     ]
     users = [u["id"] for u in org.all_users()]
     # A group assigned to an app other than the ones above: its new member gets that
