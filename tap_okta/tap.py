@@ -186,8 +186,9 @@ class TapOkta(Tap):
             default=DEFAULT_FULL_SYNC_INTERVAL_DAYS,
             title="Full sync interval (days)",
             description=(
-                "Every this many days, read users, groups, group_members (and the security "
-                "streams user_factors, group_roles, devices) completely "
+                "Every this many days, read users, groups, group_members, app_users, "
+                "app_groups (and the security streams user_factors, group_roles, devices) "
+                "completely "
                 "(and send ACTIVATE_VERSION after the read when "
                 "emit_activate_version_messages is on), so targets drop what disappeared "
                 "without a System Log event, such as the members of a deleted group. "
