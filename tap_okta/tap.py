@@ -252,6 +252,8 @@ class TapOkta(Tap):
 
     #: The app ids this run's ``apps`` read listed (None: not read yet).
     listed_app_ids: list[str] | None = None
+    #: Every group, when this run's ``groups`` read listed them all (None: it did not).
+    listed_groups: streams.ListedGroups | None = None
 
     @property
     @override

@@ -12,7 +12,9 @@ from tap_okta import state as state_keys
 from tap_okta.changes import (
     APP_DELETED,
     APP_GROUP_EVENTS,
+    APP_GROUP_REMOVED,
     APP_USER_EVENTS,
+    APP_USER_REMOVED,
     MEMBER_ADDED,
     MEMBER_REMOVED,
     Change,
@@ -217,7 +219,10 @@ class AssignmentStream(DirectoryStream):
                 yield from self._gone(app_id, pending)
             else:
                 for principal_id, change in sorted(keys.items()):
-                    found = self._lookup(app_id, principal_id)
+                    # Okta logs a removal when the access is gone (it refuses to
+                    # unassign a user a group still covers): no need to ask.
+                    removed = change.event_type in (APP_USER_REMOVED, APP_GROUP_REMOVED)
+                    found = None if removed else self._lookup(app_id, principal_id)
                     if found is None:
                         yield tombstone(change.published, appId=app_id, id=principal_id)
                     else:

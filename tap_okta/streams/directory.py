@@ -5,6 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import typing as t
+from dataclasses import dataclass, field
+
+from typing_extensions import override
 
 from tap_okta import schemas, sdk_compat
 from tap_okta import state as state_keys
@@ -100,6 +103,17 @@ class GroupsStream(ChangeTrackingStream):
             return {}
         return {"filter": f'lastUpdated ge "{since}" or lastMembershipUpdated ge "{since}"'}
 
+    @override
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        listed = ListedGroups()
+        for record in super().read_records(context):
+            if "_sdc_deleted_at" not in record:
+                listed.add(record)
+            yield record
+        # Only a read of every group may stand in for group_members' own listing.
+        if self._complete_from_start and not self.okta.settings.start_date:
+            self.okta_tap.listed_groups = listed
+
     def change_time(self, record: Record) -> str:
         # Membership changes do not move lastUpdated; either one means "changed".
         stamps = [record.get("lastUpdated"), record.get("lastMembershipUpdated")]
@@ -117,6 +131,26 @@ class GroupsStream(ChangeTrackingStream):
             "lastChanged": stamp,
             "profile": {"name": target.display_name},
         }
+
+
+@dataclass
+class ListedGroups:
+    """Every group of the org as this run's ``groups`` read listed them."""
+
+    ids: list[str] = field(default_factory=list)
+    everyone: str | None = None
+
+    def add(self, group: Record) -> None:
+        self.ids.append(str(group["id"]))
+        if is_everyone(group):
+            self.everyone = str(group["id"])
+
+
+def is_everyone(group: Record) -> bool:
+    """The built-in Everyone group (Okta logs no membership event for it)."""
+    return group.get("type") == "BUILT_IN" and (group.get("profile") or {}).get("name") == (
+        "Everyone"
+    )
 
 
 class GroupListing(OktaStream):
@@ -192,7 +226,7 @@ class GroupMembersStream(DirectoryStream):
         """Every group's members, group by group in id order; a run cut short by
         ``max_run_seconds`` is resumed after the last group it read in full."""
         done = (state.get(state_keys.PROGRESS) or {}).get("done") if resume else None
-        groups = sorted(str(group["id"]) for group in self._groups(None))
+        groups = sorted(self._every_group())
         latest = self._latest(window)
         if done:
             logger.info("Stream '%s': resuming the complete read after group %s.", self.name, done)
@@ -264,13 +298,21 @@ class GroupMembersStream(DirectoryStream):
                 latest[key_] = gone
         return latest
 
+    def _every_group(self) -> list[str]:
+        """Every group's id: this run's ``groups`` read when it listed them all, else
+        a listing of its own."""
+        listed = self.okta_tap.listed_groups
+        if listed is not None:
+            if listed.everyone:
+                self._everyone = listed.everyone
+            return listed.ids
+        return [str(group["id"]) for group in self._groups(None)]
+
     def _groups(self, group_filter: str | None) -> Iterator[dict[str, t.Any]]:
         listing = GroupListing(tap=self.okta_tap, name=self.name)
         listing.filter = group_filter
         for group in listing.request_records(None):
-            if group.get("type") == "BUILT_IN" and (group.get("profile") or {}).get("name") == (
-                "Everyone"
-            ):
+            if is_everyone(group):
                 self._everyone = str(group["id"])
             yield group
 
