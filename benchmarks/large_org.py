@@ -306,7 +306,7 @@ def start_job(
     env = {k: v for k, v in os.environ.items() if not k.startswith("TAP_OKTA_")}
     with (folder / "stdout.jsonl").open("wb") as out, (folder / "tap.log").open("wb") as err:
         # The command is this interpreter and files this script wrote.
-        return subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)  # noqa: S603
+        return subprocess.Popen(command, stdout=out, stderr=err, cwd=ROOT, env=env)
 
 
 def watch(process: subprocess.Popen[bytes], started: float, into: dict[str, Any]) -> None:
