@@ -13,7 +13,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.harness import ROOT
+
+# A subprocess that runs the tap CLI: out of the fast tier.
+pytestmark = pytest.mark.cli
 
 
 def test_large_org_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
