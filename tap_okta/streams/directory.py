@@ -7,8 +7,6 @@ import logging
 import typing as t
 from dataclasses import dataclass, field
 
-from typing_extensions import override
-
 from tap_okta import schemas, sdk_compat
 from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp, normalize_timestamp, parse_timestamp
@@ -103,7 +101,6 @@ class GroupsStream(ChangeTrackingStream):
             return {}
         return {"filter": f'lastUpdated ge "{since}" or lastMembershipUpdated ge "{since}"'}
 
-    @override
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         listed = ListedGroups()
         for record in super().read_records(context):
