@@ -28,6 +28,7 @@ from tests.okta_sim import USER_STATUSES
 
 if TYPE_CHECKING:
     from tests.okta_sim import OktaSimulator, RequestRecord
+    from tests.okta_sim.oauth import ServiceApp
 
 ROOT = Path(__file__).resolve().parent.parent
 TAP = [sys.executable, "-m", "tap_okta.tap"]
@@ -88,6 +89,17 @@ def discovered_catalog() -> str:
         [*TAP, "--discover"], capture_output=True, text=True, check=True, cwd=ROOT
     )
     return result.stdout
+
+
+def service_app_config(sim: OktaSimulator, app: ServiceApp, **settings: Any) -> dict[str, Any]:
+    """The tap's config for a service app registered in ``sim``'s org."""
+    return {
+        "org_url": sim.base_url,
+        "client_id": app.client_id,
+        "key_id": app.key_id,
+        "private_key": app.private_key_pem,
+        **settings,
+    }
 
 
 def catalog_selecting(streams: tuple[str, ...]) -> dict[str, Any]:

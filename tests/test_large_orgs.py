@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import API_KEY, TapRun, run_tap
+from tests.harness import API_KEY, TapRun, run_tap, service_app_config
 from tests.okta_sim import OktaSimulator
 
 pytestmark = pytest.mark.cli
@@ -46,13 +46,7 @@ def test_streams_the_org_lacks_are_skipped_and_the_others_land(
     if method == "api_key":
         config: dict[str, Any] = {"org_url": sim.base_url, "api_key": API_KEY}
     else:
-        app = sim.org.register_service_app(scopes=SECURITY_SCOPES)
-        config = {
-            "org_url": sim.base_url,
-            "client_id": app.client_id,
-            "key_id": app.key_id,
-            "private_key": app.private_key_pem,
-        }
+        config = service_app_config(sim, sim.org.register_service_app(scopes=SECURITY_SCOPES))
     run = run_tap(config, streams=("users", "groups", *MISSING))
     assert run.returncode == 0, run.stderr[-3000:]
     assert len(run.records("users")) == len(sim.org.all_users())

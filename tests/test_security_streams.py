@@ -28,6 +28,7 @@ from tests.harness import (
     page_key,
     report,
     run_tap,
+    service_app_config,
     tap_api_requests,
 )
 from tests.okta_sim import ALL_FAMILIES, OktaSimulator
@@ -122,13 +123,7 @@ def test_discovery_lists_the_security_streams_unselected() -> None:
 
 def test_a_service_app_with_only_the_original_scopes_sees_no_change(org: OktaSimulator) -> None:
     """No catalog: the SDK selects what is selected by default, the original streams."""
-    app = org.org.register_service_app(scopes=BASE_SCOPES)
-    config = {
-        "org_url": org.base_url,
-        "client_id": app.client_id,
-        "key_id": app.key_id,
-        "private_key": app.private_key_pem,
-    }
+    config = service_app_config(org, org.org.register_service_app(scopes=BASE_SCOPES))
     start = len(org.requests)
     run = run_tap(config)
     assert run.returncode == 0, run.stderr[-3000:]
