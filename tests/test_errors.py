@@ -17,6 +17,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from tap_okta.errors import api_error_for
 from tap_okta.streams import GroupsStream
 from tests.harness import API_KEY, TapRun, assert_clean_failure, assert_no_secrets, run_tap
+from tests.harness import service_app_config as app_config
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
 
@@ -161,16 +162,6 @@ def test_feature_not_enabled(sim: OktaSimulator, api_config: dict[str, Any]) -> 
     assert "deselect" in warning
     assert "Traceback" not in run.stderr
     assert_no_secrets(run, API_KEY)
-
-
-def app_config(sim: OktaSimulator, app: ServiceApp, **overrides: Any) -> dict[str, Any]:
-    return {
-        "org_url": sim.base_url,
-        "client_id": app.client_id,
-        "key_id": app.key_id,
-        "private_key": app.private_key_pem,
-        **overrides,
-    }
 
 
 def token_requests(sim: OktaSimulator) -> list[Any]:
