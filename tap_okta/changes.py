@@ -165,7 +165,7 @@ def latest_by_key(
     return latest
 
 
-class ChangeLogReader(SystemLogReader):
+class ChangeLogReader(SystemLogReader, internal=True):
     """The filtered System Log query; internal, never in the catalog."""
 
     name = "directory_changes"
@@ -189,7 +189,7 @@ class ChangeLogReader(SystemLogReader):
         return {"since": self.since, "sortOrder": "ASCENDING", "filter": self.event_filter()}
 
 
-class SecurityChangeLogReader(ChangeLogReader):
+class SecurityChangeLogReader(ChangeLogReader, internal=True):
     """The security streams' filtered System Log query."""
 
     name = "security_changes"

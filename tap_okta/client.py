@@ -300,6 +300,10 @@ def with_limit(url: str, limit: int) -> str:
     return urlunsplit(parts._replace(query=urlencode(query, doseq=True)))
 
 
+#: Every stream class, in the order they were defined (see ``OktaStream.__init_subclass__``).
+DECLARED: list[type[OktaStream]] = []
+
+
 class OktaStream(RESTStream["SplitResult"]):
     """Base class: every Okta list endpoint pages, limits and fails the same way."""
 
@@ -332,6 +336,20 @@ class OktaStream(RESTStream["SplitResult"]):
     single_object: t.ClassVar[bool] = False
     #: A child stream's field naming its parent, also the placeholder in ``path``.
     parent_field: t.ClassVar[str | None] = None
+
+    def __init_subclass__(cls, *, internal: bool = False, **kwargs: t.Any) -> None:
+        # A class that names itself is a stream of the catalog: the one declaration
+        # the tap's stream list, --about and the consistency tests derive from
+        # (``tap_okta.streams.STREAMS``). ``internal``: a listing that reads under
+        # a stream's name (``listing()``), never in the catalog.
+        super().__init_subclass__(**kwargs)
+        if not internal and "name" in cls.__dict__:
+            DECLARED.append(cls)
+
+    @classmethod
+    def limit_sent(cls) -> int | None:
+        """The ``limit`` the stream's own ``path`` is asked with (None: no limit)."""
+        return cls.page_size if cls.takes_limit and not cls.single_object else None
 
     def __init__(self, tap: Tap, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(tap, *args, **kwargs)

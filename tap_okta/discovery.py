@@ -56,7 +56,7 @@ USERS, GROUPS = "users", "groups"
 Attributes: t.TypeAlias = dict[str, profile_schemas.JSONSchema]
 
 
-class MetaReader(OktaStream):
+class MetaReader(OktaStream, internal=True):
     """Internal: one ``/api/v1/meta`` resource, read at discovery (never in the catalog)."""
 
     name = "profile_schemas"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 import sys
 import typing as t
@@ -36,33 +37,9 @@ from tap_okta.settings import (
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
 
-STREAM_TYPES: tuple[type[OktaStream], ...] = (
-    streams.UsersStream,
-    streams.GroupsStream,
-    streams.GroupMembersStream,
-    streams.AppsStream,
-    streams.AppUsersStream,
-    streams.AppGroupsStream,
-    streams.LogsStream,
-    # Security streams: not selected by default (each needs its own scope/role).
-    streams.UserRolesStream,
-    streams.GroupRolesStream,
-    streams.CustomRolesStream,
-    streams.CustomRolePermissionsStream,
-    streams.ResourceSetsStream,
-    streams.ResourceSetResourcesStream,
-    streams.UserFactorsStream,
-    streams.AuthenticatorsStream,
-    streams.DevicesStream,
-    streams.GroupRulesStream,
-    streams.UserTypesStream,
-    streams.PoliciesStream,
-    streams.PolicyRulesStream,
-    streams.NetworkZonesStream,
-    streams.IdentityProvidersStream,
-    streams.AuthorizationServersStream,
-    streams.TrustedOriginsStream,
-)
+#: Every stream, in the order the tap runs them: derived from the stream classes
+#: (``tap_okta.streams.STREAMS``), the default ones first.
+STREAM_TYPES: tuple[type[OktaStream], ...] = streams.STREAMS
 
 
 def _OPTIONAL_ORDER(scope: str) -> int:
@@ -352,6 +329,28 @@ class TapOkta(Tap):
                 sdk_compat.replace_schema(stream, typed)
         return found
 
+
+def describe_streams(stream_types: t.Iterable[type[OktaStream]]) -> str:
+    """One line per stream, from its declaration: what ``--about`` lists."""
+    lines = []
+    for stream in stream_types:
+        limit = stream.limit_sent()
+        scopes = ", ".join((stream.oauth_scope, *stream.extra_scopes))
+        # The SDK declares these as instance properties; the streams as class values.
+        name, path, keys = (
+            inspect.getattr_static(stream, a) for a in ("name", "path", "primary_keys")
+        )
+        lines.append(
+            f"- {name}: {path}; key {', '.join(keys or ())}; scope {scopes}; "
+            f"page size {limit or '-'}; admin role {stream.admin_role}; "
+            f"{'selected by default' if stream.selected_by_default else 'opt-in'}"
+        )
+    return "\n".join(lines)
+
+
+# --about prints the docstring as the tap's description: the streams are listed
+# from their declarations, so it cannot drift from them.
+TapOkta.__doc__ = f"{TapOkta.__doc__}\n\nStreams:\n{describe_streams(STREAM_TYPES)}"
 
 #: The runs of this process (one for a sync), for the line that says what remains.
 BUDGETS: list[RunBudget] = []

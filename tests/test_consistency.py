@@ -8,7 +8,9 @@ import json
 import re
 import subprocess
 import sys
+from fnmatch import fnmatch
 from functools import cache
+from inspect import getattr_static
 from pathlib import Path
 from typing import Any
 
@@ -124,21 +126,168 @@ def test_settings_and_capabilities_agree() -> None:
     assert set(info["settings"]["required"]) == {"org_url"}
 
 
-def test_readme_documents_every_stream() -> None:
-    assert {stream.name for stream in STREAM_TYPES} <= readme_table_names()
+def readme_tables() -> dict[str, list[dict[str, str]]]:
+    """Each README table whose first column is ``stream``, by its header, as rows of
+    cells (backquotes kept)."""
+    tables: dict[str, list[dict[str, str]]] = {}
+    header: list[str] | None = None
+    for line in (ROOT / "README.md").read_text().splitlines():
+        if not line.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if header is None:
+            header = cells
+            if cells[0] == "stream":
+                tables["|".join(cells)] = []
+        elif cells[0] == "stream" or set(line) <= set("|-: "):
+            continue
+        elif header[0] == "stream":
+            tables["|".join(header)].append(dict(zip(header, cells, strict=True)))
+    return tables
+
+
+def name_of(stream: type[Any]) -> str:
+    return str(getattr_static(stream, "name"))
+
+
+def readme_rows(columns: str) -> dict[str, dict[str, str]]:
+    """The rows of the README table whose header has all ``columns``, by stream."""
+    [rows] = [r for h, r in readme_tables().items() if set(columns.split("|")) <= set(h.split("|"))]
+    return {row["stream"].strip("`"): row for row in rows}
+
+
+def path_pattern(path: str) -> str:
+    """``/api/v1/groups/{groupId}/roles`` as the README writes it: ``/api/v1/groups/{id}/roles``."""
+    return re.sub(r"\{\w+\}", "{id}", path)
+
+
+def readme_mismatches() -> list[str]:
+    """Each place the README's stream tables disagree with the stream declarations,
+    named so a contributor knows what to write where."""
+    tables = {
+        True: ("Streams", readme_rows("stream|endpoint|primary key|replication|page size|scope")),
+        False: (
+            "security streams",
+            readme_rows("stream|endpoint|primary key|how it is read|page size|scope"),
+        ),
+    }
+    problems = []
+    for stream in STREAM_TYPES:
+        name = name_of(stream)
+        title, rows = tables[stream.selected_by_default]
+        row = rows.get(name)
+        if row is None:
+            problems.append(f"stream {name}: no row in the README's {title} table")
+            continue
+        where = f"stream {name}, README {title} table"
+        if path_pattern(stream.path) not in row["endpoint"]:
+            problems.append(f"{where}: endpoint does not name {path_pattern(stream.path)}")
+        keys = ", ".join(f"`{k}`" for k in stream.primary_keys or ())
+        if row["primary key"] != keys:
+            problems.append(f"{where}: primary key {row['primary key']!r}, declared {keys!r}")
+        limit = stream.limit_sent()
+        if row["page size"] != (str(limit) if limit else "-"):
+            problems.append(f"{where}: page size {row['page size']!r}, declared {limit or '-'}")
+        needed, _, optional = row["scope"].partition("optional")
+        scopes = re.findall(r"`([\w.]+)`", needed)
+        if scopes != [stream.oauth_scope, *stream.extra_scopes]:
+            problems.append(
+                f"{where}: scope {scopes}, declared {[stream.oauth_scope, *stream.extra_scopes]}"
+            )
+        if not set(re.findall(r"`([\w.]+)`", optional)) <= set(stream.optional_scopes):
+            problems.append(f"{where}: optional scopes not in {stream.optional_scopes}")
+        role = row.get("admin role (e.g.)")
+        if role is not None and role != stream.admin_role:
+            problems.append(f"{where}: admin role {role!r}, declared {stream.admin_role!r}")
+    for default, (title, rows) in tables.items():
+        declared = {name_of(s) for s in STREAM_TYPES if s.selected_by_default == default}
+        problems += [f"README {title} table: {n} is not a stream" for n in set(rows) - declared]
+    return problems
+
+
+def test_readme_stream_tables_are_the_declarations() -> None:
+    """Every column of the two stream tables: endpoint, keys, page size, scope, role."""
+    assert not readme_mismatches(), "\n".join(readme_mismatches())
+
+
+def test_readme_counts_agree_with_meltano_yml() -> None:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    readme = (ROOT / "README.md").read_text()
+    words = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven")))
+    for kind, count in (
+        ("jobs", len(project["jobs"])),
+        ("loaders", len(project["plugins"]["loaders"])),
+    ):
+        said = re.findall(rf"\b(\w+) {kind}\b", readme.replace("\n", " "))
+        assert said, f"README does not say how many {kind} meltano.yml has"
+        assert {w for w in said if w in words.values()} == {words[count]}, (
+            f"README says {said} {kind}; meltano.yml has {count}"
+        )
+
+
+def selects(patterns: list[str], stream: str) -> bool:
+    """Whether Meltano's ``select`` patterns (``stream.*``, ``*.*``, ``!stream.*``)
+    select ``stream``'s properties."""
+    included = any(fnmatch(f"{stream}.x", p) for p in patterns if not p.startswith("!"))
+    excluded = any(fnmatch(f"{stream}.x", p[1:]) for p in patterns if p.startswith("!"))
+    return included and not excluded
+
+
+def selection_mismatches() -> list[str]:
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    extractors = {e["name"]: e for e in project["plugins"]["extractors"]}
+    places = {
+        "meltano.yml tap-okta": extractors["tap-okta"]["select"],
+        "meltano-hub/extractors/tap-okta.yml": hub_definition()["select"],
+    }
+    problems = []
+    for stream in STREAM_TYPES:
+        name = name_of(stream)
+        for place, patterns in places.items():
+            if selects(patterns, name) != stream.selected_by_default:
+                verb = "does not select" if stream.selected_by_default else "selects opt-in stream"
+                problems.append(f"{place} {verb} {name}")
+        if not stream.selected_by_default and not selects(
+            extractors["tap-okta--security"]["select"], name
+        ):
+            problems.append(f"meltano.yml tap-okta--security does not select {name}")
+    return problems
 
 
 def test_default_selection_is_the_streams_selected_by_default() -> None:
     """Meltano selects every stream unless told otherwise (its ``*.*`` default): the
-    plugin's ``select`` keeps a project that selects nothing on the original streams."""
-    by_default = {f"{s.name}.*" for s in STREAM_TYPES if s.selected_by_default}
-    assert set(meltano_extractor()["select"]) == by_default
-    assert set(hub_definition()["select"]) == by_default
-    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
-    [security] = [e for e in project["plugins"]["extractors"] if e["name"] == "tap-okta--security"]
-    assert set(security["select"]) == {
-        f"{s.name}.*" for s in STREAM_TYPES if not s.selected_by_default
-    }
+    plugin's ``select`` keeps a project that selects nothing on the original streams,
+    and ``tap-okta--security`` selects every other stream."""
+    assert not selection_mismatches(), "\n".join(selection_mismatches())
+
+
+def test_a_stream_missing_from_a_derived_place_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The checks above name the place: a declared stream nobody wrote down anywhere."""
+
+    class Undocumented:
+        name = "event_hooks"
+        path = "/api/v1/eventHooks"
+        primary_keys = ("id",)
+        oauth_scope = "okta.eventHooks.read"
+        extra_scopes = ()
+        admin_role = "Read-Only Administrator"
+        selected_by_default = False
+
+        @staticmethod
+        def limit_sent() -> int | None:
+            return None
+
+    monkeypatch.setattr(sys.modules[__name__], "STREAM_TYPES", (*STREAM_TYPES, Undocumented))
+    assert (
+        "stream event_hooks: no row in the README's security streams table" in readme_mismatches()
+    )
+    assert not any("event_hooks" in p for p in selection_mismatches())  # opt-in: nothing to list
+    monkeypatch.setattr(Undocumented, "selected_by_default", True)
+    assert "meltano.yml tap-okta does not select event_hooks" in selection_mismatches()
+    assert "meltano-hub/extractors/tap-okta.yml does not select event_hooks" in (
+        selection_mismatches()
+    )
 
 
 @pytest.mark.cli
@@ -307,3 +456,13 @@ def test_setup_bootstraps_the_locked_uv() -> None:
     pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     assert f"uv=={pinned}" in pyproject["dependency-groups"]["dev"]
     assert locked_versions()["uv"] == {pinned}
+
+
+@pytest.mark.cli
+def test_about_lists_every_stream_as_declared() -> None:
+    description = json.loads(about())["description"]
+    for stream in STREAM_TYPES:
+        limit = stream.limit_sent()
+        line = f"- {name_of(stream)}: {getattr_static(stream, 'path')}; "
+        assert line in description, f"stream {name_of(stream)}: not in tap-okta --about"
+        assert f"page size {limit or '-'}; admin role {stream.admin_role}" in description

@@ -129,7 +129,7 @@ class GroupRolesStream(FanOutStream):
             yield str(group["id"])
 
 
-class UserListing(OktaStream):
+class UserListing(OktaStream, internal=True):
     """Every user, DEPROVISIONED included (a plain list leaves those out)."""
 
     name = "user_factors"

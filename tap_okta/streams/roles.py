@@ -23,7 +23,7 @@ ROLES_SCOPE = "okta.roles.read"
 ROLES_ROLE = "Super Administrator"
 
 
-class RoleAssigneeListing(OktaStream):
+class RoleAssigneeListing(OktaStream, internal=True):
     """Users holding at least one admin role, directly or through a group."""
 
     name = "user_roles"

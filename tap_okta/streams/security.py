@@ -128,7 +128,7 @@ POLICY_TYPES: tuple[str, ...] = (
 )
 
 
-class PolicyListing(OktaStream):
+class PolicyListing(OktaStream, internal=True):
     """``/api/v1/policies?type=…`` for every type the org has."""
 
     name = "policies"
