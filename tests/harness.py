@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -189,6 +192,71 @@ def run_tap(
         if line.strip():
             messages.append(json.loads(line))
     return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
+
+
+class _LogLines(logging.Handler):
+    """The run's log as the CLI writes it to stderr: ``LEVEL | logger | message``."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(f"{record.levelname} | {record.name} | {record.getMessage()}")
+
+
+def sync_in_process(
+    config: dict[str, Any],
+    *,
+    state: dict[str, Any] | None = None,
+    streams: tuple[str, ...] | None = None,
+) -> TapRun:
+    """``run_tap``'s sync in this process, for the fast tier: the same messages, the
+    log as ``stderr``, and a failure the CLI reports in one line (``OktaTapError``)
+    as its last ERROR line with return code 1."""
+    from tap_okta.errors import OktaTapError
+    from tap_okta.tap import TapOkta
+
+    catalog = None
+    if streams is not None:
+        listed = TapOkta(config=config, parse_env_config=False, validate_config=False)
+        catalog = select_streams(listed.catalog_dict, streams)
+    handler = _LogLines()
+    tap_logger = logging.getLogger("tap-okta")
+    level, scale = tap_logger.level, os.environ.get(TIME_SCALE_ENV)
+    logging.getLogger().addHandler(handler)
+    tap_logger.setLevel(logging.INFO)
+    os.environ[TIME_SCALE_ENV] = str(TIME_SCALE)
+    out = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    failure: str | None = None
+    try:
+        tap = TapOkta(config=config, catalog=catalog, state=state, parse_env_config=False)
+        with redirect_stdout(out):
+            tap.sync_all()
+    except OktaTapError as exc:
+        failure = exc.message
+    finally:
+        logging.getLogger().removeHandler(handler)
+        tap_logger.setLevel(level)
+        if scale is None:
+            os.environ.pop(TIME_SCALE_ENV, None)
+        else:
+            os.environ[TIME_SCALE_ENV] = scale
+    out.flush()
+    stdout = written_bytes(out).decode()
+    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    if failure is not None:  # main() logs it last, after whatever the unwinding logged
+        handler.lines.append(f"ERROR | tap-okta | {failure}")
+    stderr = "\n".join(handler.lines) + "\n"
+    return TapRun(
+        returncode=0 if failure is None else 1, stdout=stdout, stderr=stderr, messages=messages
+    )
+
+
+def written_bytes(out: io.TextIOWrapper) -> bytes:
+    buffer = out.buffer
+    assert isinstance(buffer, io.BytesIO)
+    return buffer.getvalue()
 
 
 def backoff_gap(failures: int, *, slack: float = 0.2) -> tuple[float, float]:
