@@ -347,6 +347,15 @@ class OktaStream(RESTStream["SplitResult"]):
             DECLARED.append(cls)
 
     @classmethod
+    def needed_scopes(cls) -> tuple[str, ...]:
+        """The scopes a token must carry to read the stream. A stream that lists its own
+        scope among its ``optional_scopes`` (one an existing service app is unlikely
+        to have) is skipped with a warning when Okta does not grant it."""
+        return tuple(
+            s for s in (cls.oauth_scope, *cls.extra_scopes) if s not in cls.optional_scopes
+        )
+
+    @classmethod
     def limit_sent(cls) -> int | None:
         """The ``limit`` the stream's own ``path`` is asked with (None: no limit)."""
         return cls.page_size if cls.takes_limit and not cls.single_object else None
@@ -417,6 +426,17 @@ class OktaStream(RESTStream["SplitResult"]):
             return
         if self.budget.expired:
             self.budget.stop(self.name, "not started this run")
+            return
+        if self.oauth_scope not in self.needed_scopes() and not self.okta.authenticator.grants(
+            self.oauth_scope
+        ):
+            logger.warning(
+                "Stream '%s' was skipped: the service app's token does not carry the scope "
+                "%s. Grant it to the app (Okta API Scopes) to read this stream, or "
+                "deselect the stream to silence this warning.",
+                self.name,
+                self.oauth_scope,
+            )
             return
         try:
             yield from self.read_records(context)

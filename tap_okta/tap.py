@@ -279,9 +279,7 @@ class TapOkta(Tap):
         request if any requested scope was not granted to the app."""
         if self.okta_settings.scopes:
             return self.okta_settings.scopes
-        needed = {
-            s for stream in self._running() for s in (stream.oauth_scope, *stream.extra_scopes)
-        }
+        needed = {s for stream in self._running() for s in stream.needed_scopes()}
         return tuple(sorted(needed)) or ("okta.users.read",)
 
     def scope_users(self) -> dict[str, list[str]]:

@@ -21,6 +21,7 @@ import pytest
 import requests
 
 from tests.okta_sim import OktaSimulator, Org
+from tests.okta_sim.plain_lists import PLAIN_LISTS
 from tests.okta_sim.security import SECURITY_STREAMS
 from tests.okta_sim.security_data import FACTOR_KIND_INDEX, POLICY_TYPES
 
@@ -721,6 +722,7 @@ ENDPOINTS = {
     "/api/v1/idps": "okta.idps.read",
     "/api/v1/authorizationServers": "okta.authorizationServers.read",
     "/api/v1/trustedOrigins": "okta.trustedOrigins.read",
+    **{entry.path: entry.scope for entry in PLAIN_LISTS},
 }
 
 
@@ -1108,6 +1110,7 @@ def test_snapshot_matches_the_security_listings(sim: OktaSimulator, http: reques
         "authorization_servers": {s["id"] for s in pages("/api/v1/authorizationServers")},
         "trusted_origins": {o["id"] for o in pages("/api/v1/trustedOrigins")},
         "user_types": {t["id"] for t in ok(get(http, sim.url("/api/v1/meta/types/user")))},
+        **{e.stream: {o["id"] for o in pages(e.path)} for e in PLAIN_LISTS},
     }
     policies = []
     for ptype in POLICY_TYPES:

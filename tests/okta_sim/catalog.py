@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .plain_lists import PLAIN_LISTS
+
 FIRST_NAMES = (
     "James",
     "Mary",
@@ -419,6 +421,13 @@ _MUTATION_EVENT_TYPES: tuple[_EventType, ...] = tuple(
         ("zone.deactivate", None, "Deactivate network zone", ()),
         ("zone.delete", None, "Delete network zone", ()),
     )
+)
+# The plain lists' events (plain_lists.py), after the others: a zero weight at the end
+# changes no draw of the random mix.
+_MUTATION_EVENT_TYPES += tuple(
+    _EventType(event_type, None, display, "admin", ("token",), 0)
+    for entry in PLAIN_LISTS
+    for event_type, display in entry.events()
 )
 EVENT_TYPES: tuple[_EventType, ...] = _RANDOM_EVENT_TYPES + _MUTATION_EVENT_TYPES
 EVENT_WEIGHTS = tuple(e.weight for e in EVENT_TYPES)

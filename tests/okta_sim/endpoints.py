@@ -33,6 +33,7 @@ from .filters import (
     parse,
 )
 from .org import DAY, Org
+from .plain_lists import PLAIN_LISTS, PlainList
 
 # (default, max) page sizes per list endpoint
 PAGE_SIZES: dict[str, tuple[int, int]] = {
@@ -54,6 +55,8 @@ PAGE_SIZES: dict[str, tuple[int, int]] = {
     "idps": (20, 200),
     "authorization_servers": (200, 200),
     "trusted_origins": (20, 200),
+    # the plain lists that are paged (plain_lists.py)
+    **{entry.stream: entry.page_sizes for entry in PLAIN_LISTS if entry.page_sizes},
 }
 POLL_DEFAULT_SINCE_MS = 15 * 60 * 1000
 BOUNDED_DEFAULT_SPAN_MS = 7 * DAY * 1000
@@ -643,3 +646,27 @@ def list_logs(ctx: Ctx) -> Result:
     if more and last is not None:
         finite_next = _encode(ctx, "logs", {"m": mode, "s": since, "pos": list(last)})
     return Result(200, page, links(ctx, limit, finite_next), limit)
+
+
+# --- plain lists (plain_lists.py) ------------------------------------------------------
+
+
+def plain_list(entry: PlainList) -> Callable[[Ctx], Result]:
+    """The endpoint of one plain list: a bare array, by ``Link`` pages in id order, or
+    every object at once when the list is not paged."""
+
+    def serve(ctx: Ctx) -> Result:
+        objects = ctx.org.listed[entry.stream]
+        if entry.page_sizes is None:
+            return Result(200, [objects[k] for k in sorted(objects)])
+        return _id_page(
+            ctx,
+            entry.stream,
+            entry.stream,
+            sorted(objects),
+            objects.get,
+            None,
+            errors.invalid_cursor_paging,
+        )
+
+    return serve

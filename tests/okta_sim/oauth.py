@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from . import errors
+from .plain_lists import PLAIN_LISTS
 
 if TYPE_CHECKING:
     from .org import Org
@@ -56,6 +57,8 @@ ALL_READ_SCOPES = frozenset(
         "okta.idps.read",
         "okta.authorizationServers.read",
         "okta.trustedOrigins.read",
+        # the plain lists (plain_lists.py)
+        *(entry.scope for entry in PLAIN_LISTS),
     }
 )
 

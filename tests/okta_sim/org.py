@@ -58,6 +58,7 @@ from .oauth import (
     private_key_pem,
     random_token,
 )
+from .plain_lists import PLAIN_LISTS, PlainList
 from .security import SecurityMixin
 
 ALL_FAMILIES = frozenset(
@@ -77,6 +78,8 @@ ALL_FAMILIES = frozenset(
         "idps",
         "authorizationServers",
         "trustedOrigins",
+        # the plain lists (plain_lists.py)
+        *(entry.family for entry in PLAIN_LISTS),
     }
 )
 USER_STATUSES = (
@@ -241,6 +244,8 @@ class Org(SecurityMixin):
         self._actor_cache: dict[str, dict[str, Any]] = {}
         self._target_cache: dict[tuple[str, str], dict[str, Any]] = {}
         self._init_security(seed)
+        # Plain list -> its objects by id (plain_lists.py).
+        self.listed: dict[str, dict[str, dict[str, Any]]] = {e.stream: {} for e in PLAIN_LISTS}
 
     # ================================================================================
     # generation
@@ -279,6 +284,9 @@ class Org(SecurityMixin):
             org._generate_events(rng, n_events, now_s * 1000)
             # Last, from a random stream of its own: the directory is what it was before.
             org._generate_security(now_s)
+            for entry in PLAIN_LISTS:  # each from its own stream too
+                rng_of_list = random.Random(seed * 7919 + entry.random_stream)
+                org.listed[entry.stream] = entry.generate(org, rng_of_list, now_s)
         return org
 
     @staticmethod
@@ -2279,7 +2287,41 @@ class Org(SecurityMixin):
                     (aid, gid) for aid, assigned in self.app_groups.items() for gid in assigned
                 },
                 **self._security_snapshot(),
+                **{stream: set(objects) for stream, objects in self.listed.items()},
             }
+
+    # --- plain lists (plain_lists.py) ------------------------------------------------
+
+    def _plain_list(self, stream: str) -> PlainList:
+        return next(entry for entry in PLAIN_LISTS if entry.stream == stream)
+
+    def _listed_target(self, entry: PlainList, obj: dict[str, Any]) -> dict[str, Any]:
+        name = obj.get("name") or obj["id"]
+        return {
+            "alternateId": name,
+            "detailEntry": None,
+            "displayName": name,
+            "id": obj["id"],
+            "type": entry.target_type,
+        }
+
+    def add_listed(self, stream: str, obj: dict[str, Any], at: datetime | None = None) -> None:
+        """An admin adds ``obj`` (with its ``id``) to a plain list; Okta logs it."""
+        entry = self._plain_list(stream)
+        with self.lock:
+            self.listed[stream][obj["id"]] = obj
+            if entry.create_event:
+                target = self._listed_target(entry, obj)
+                self._log_change(entry.create_event[0], [target], at, entry.path)
+
+    def remove_listed(self, stream: str, oid: str, at: datetime | None = None) -> None:
+        """An admin removes one object of a plain list (a revoked token ...); Okta logs it."""
+        entry = self._plain_list(stream)
+        with self.lock:
+            target = self._listed_target(entry, self.listed[stream][oid])
+            del self.listed[stream][oid]
+            if entry.delete_event:
+                self._log_change(entry.delete_event[0], [target], at, f"{entry.path}/{oid}")
 
     def event_visible(self, ev: _Event, now_ms: int) -> bool:
         retention_ms = now_ms - self.log_retention_days * DAY * 1000

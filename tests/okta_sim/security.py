@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from .catalog import CITIES, DEPARTMENTS, FIRST_NAMES, TITLES
 from .features import ENGINES, IDENTITY_ENGINE_POLICY_TYPES
+from .plain_lists import PLAIN_LISTS
 from .security_data import (
     AUTHENTICATORS,
     CUSTOM_POLICY_NAMES,
@@ -100,6 +101,7 @@ SECURITY_STREAMS = (
     "authorization_servers",
     "trusted_origins",
     "user_types",
+    *(entry.stream for entry in PLAIN_LISTS),
 )
 
 
@@ -180,6 +182,7 @@ class SecurityMixin:
         admin_ids: list[str]
         everyone_id: str
         user_type_ids: dict[str, str]
+        listed: dict[str, dict[str, dict[str, Any]]]
         _ids: set[str]
         _ver: dict[str, int]
 
@@ -2314,6 +2317,7 @@ class SecurityMixin:
                     "identity_providers": self.idps,
                     "authorization_servers": self.authorization_servers,
                     "trusted_origins": self.trusted_origins,
+                    **self.listed,
                 }.get(stream)
                 if store is None:
                     raise KeyError(f"no security stream {stream!r}")

@@ -40,6 +40,7 @@ from .oauth import (
     verify_dpop_proof,
 )
 from .org import ALL_FAMILIES, Org, Principal
+from .plain_lists import PLAIN_LISTS
 from .ratelimit import RateDecision, RateLimitConfig, RateLimiter, bucket_for, reset_header_value
 
 _Handler = Callable[..., Result]
@@ -90,6 +91,11 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
         "authorizationServers",
     ),
     (re.compile(r"^/api/v1/trustedOrigins$"), _sec.list_trusted_origins, "trustedOrigins"),
+    # --- plain lists, each declared once (plain_lists.py) -----------------------------
+    *(
+        (re.compile(f"^{re.escape(entry.path)}$"), endpoints.plain_list(entry), entry.family)
+        for entry in PLAIN_LISTS
+    ),
 ]
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
