@@ -280,6 +280,10 @@ class TapOkta(Tap):
         if self.okta_settings.scopes:
             return self.okta_settings.scopes
         needed = {s for stream in self._running() for s in stream.needed_scopes()}
+        if not needed:
+            # Okta grants no token without a scope: when only streams whose own scope
+            # is optional run, theirs is the request (refused: one line names them).
+            needed = {stream.oauth_scope for stream in self._running()}
         return tuple(sorted(needed)) or ("okta.users.read",)
 
     def scope_users(self) -> dict[str, list[str]]:
