@@ -251,3 +251,13 @@ TRUSTED_ORIGIN = th.PropertiesList(
     LINKS,
     DELETED_AT,
 )
+
+# Metadata of an API token (Okta's ApiToken); its value is never listed.
+API_TOKEN = th.PropertiesList(
+    _id(),
+    *_strings("name", "clientName", "userId", "tokenWindow"),
+    *_timestamps("created", "lastUpdated", "expiresAt"),
+    th.Property("network", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
