@@ -195,3 +195,12 @@ def test_adding_and_removing_an_object_logs_its_events(sim: OktaSimulator, entry
     expected = [e for e, _ in (entry.delete_event, entry.create_event) if e]
     assert [e["eventType"] for e in logged] == expected
     assert {e["target"][0]["type"] for e in logged} == {entry.target_type}
+
+
+def test_every_route_is_reached_by_its_own_paths() -> None:
+    """The rule ``server.ROUTES`` states: the first match wins, so a literal route
+    (``/groups/rules``) must come before the pattern that would swallow it."""
+    for index, (pattern, handler, _) in enumerate(ROUTES):
+        sample = pattern.pattern.strip("^$").replace("([^/]+)", "x").replace("\\", "")
+        first = next(i for i, route in enumerate(ROUTES) if route[0].match(sample))
+        assert first == index, f"{sample} ({handler.__name__}) is taken by route {first}"
