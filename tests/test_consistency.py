@@ -200,6 +200,10 @@ def readme_mismatches() -> list[str]:
         role = row.get("admin role (e.g.)")
         if role is not None and role != stream.admin_role:
             problems.append(f"{where}: admin role {role!r}, declared {stream.admin_role!r}")
+    changes = readme_rows("stream|changes|removals and deletions, at once")
+    for stream in STREAM_TYPES:
+        if stream.selected_by_default and name_of(stream) not in changes:
+            problems.append(f"stream {name_of(stream)}: no row in the README's deletions table")
     for default, (title, rows) in tables.items():
         declared = {name_of(s) for s in STREAM_TYPES if s.selected_by_default == default}
         problems += [f"README {title} table: {n} is not a stream" for n in set(rows) - declared]
