@@ -1,13 +1,13 @@
-"""The streams, by what a reader looks for.
+"""The streams, by what a reader looks for (``tap-okta --about`` lists each).
 
-- ``directory``: users, groups, group_members
-- ``apps``: apps, app_users, app_groups
-- ``system_log``: logs
-- ``roles``: user_roles, custom_roles, custom_role_permissions, resource_sets,
-  resource_set_resources
-- ``per_principal``: user_factors, group_roles, devices (event-driven re-reads)
-- ``security``: authenticators, group_rules, user_types, policies, policy_rules,
-  network_zones, identity_providers, authorization_servers, trusted_origins
+- ``directory``: users, groups and their memberships
+- ``apps``: apps and their user and group assignments
+- ``system_log``: the System Log
+- ``roles``: admin role assignments, custom roles, resource sets
+- ``per_principal``: per user or group, re-read where events say (factors, group
+  roles, devices)
+- ``security``: the org's security configuration (authenticators, policies, zones,
+  identity providers, API tokens, ...)
 - ``snapshot``: what the security streams read in full every run share
 - ``base``: what the directory streams share (change feed, complete reads)
 
