@@ -470,3 +470,34 @@ def test_about_lists_every_stream_as_declared() -> None:
         line = f"- {name_of(stream)}: {getattr_static(stream, 'path')}; "
         assert line in description, f"stream {name_of(stream)}: not in tap-okta --about"
         assert f"page size {limit or '-'}; admin role {stream.admin_role}" in description
+
+
+def test_meltano_itself_selects_what_the_declarations_say() -> None:
+    """The patterns as Meltano applies them to the tap's catalog (``selects`` above is
+    their reading; an exclusion must deselect the whole stream, not its fields only)."""
+    from meltano.core.plugin.singer.catalog import (
+        MetadataExecutor,
+        select_metadata_rules,
+        visit,
+    )
+
+    from tap_okta.tap import TapOkta
+
+    config = {"org_url": "https://acme.okta.com", "api_key": "unused"}
+    catalog = TapOkta(config=config, parse_env_config=False, validate_config=False).catalog_dict
+    project = yaml.safe_load((ROOT / "meltano.yml").read_text())
+    extractors = {e["name"]: e for e in project["plugins"]["extractors"]}
+    wanted = {
+        "tap-okta": {name_of(s) for s in STREAM_TYPES if s.selected_by_default},
+        "tap-okta--security": {name_of(s) for s in STREAM_TYPES if not s.selected_by_default},
+    }
+    for extractor, streams in wanted.items():
+        applied = json.loads(json.dumps(catalog))
+        visit(applied, MetadataExecutor(select_metadata_rules(extractors[extractor]["select"])))
+        selected = {
+            entry["tap_stream_id"]
+            for entry in applied["streams"]
+            for metadata in entry["metadata"]
+            if metadata["breadcrumb"] == [] and metadata["metadata"].get("selected")
+        }
+        assert selected == streams, (extractor, selected ^ streams)
