@@ -423,11 +423,13 @@ _MUTATION_EVENT_TYPES: tuple[_EventType, ...] = tuple(
     )
 )
 # The plain lists' events (plain_lists.py), after the others: a zero weight at the end
-# changes no draw of the random mix.
+# changes no draw of the random mix. One the background mix has already (an API token
+# created) stays there, as it was.
 _MUTATION_EVENT_TYPES += tuple(
     _EventType(event_type, None, display, "admin", ("token",), 0)
     for entry in PLAIN_LISTS
     for event_type, display in entry.events()
+    if event_type not in {e.event_type for e in _RANDOM_EVENT_TYPES}
 )
 EVENT_TYPES: tuple[_EventType, ...] = _RANDOM_EVENT_TYPES + _MUTATION_EVENT_TYPES
 EVENT_WEIGHTS = tuple(e.weight for e in EVENT_TYPES)
