@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from inspect import getattr_static
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -206,3 +207,20 @@ def test_every_route_is_reached_by_its_own_paths() -> None:
         sample = pattern.pattern.strip("^$").replace("([^/]+)", "x").replace("\\", "")
         first = next(i for i, route in enumerate(ROUTES) if route[0].match(sample))
         assert first == index, f"{sample} ({handler.__name__}) is taken by route {first}"
+
+
+def test_the_simulator_readme_describes_every_declared_stream_path() -> None:
+    """Each declared stream's path is in tests/okta_sim/README.md, but a plain list's,
+    which its entry describes."""
+    readme = (Path(__file__).parent / "okta_sim" / "README.md").read_text()
+    # Written as `/api/v1/groups/{id}/roles`, or in the paging row as groups/{id}/users.
+    found = re.findall(r"(/api/v1/[\w/{}-]+|[\w-]+/\{\w+\}/[\w/{}-]+)", readme)
+    described = {re.sub(r"\{\w+\}", "{}", p).removeprefix("/api/v1/") for p in found}
+    plain = {entry.path for entry in PLAIN_LISTS}
+    missing = [
+        f"stream {name_of(stream)}: {path} not in tests/okta_sim/README.md"
+        for stream in STREAM_TYPES
+        if (path := str(getattr_static(stream, "path"))) not in plain
+        and re.sub(r"\{\w+\}", "{}", path).removeprefix("/api/v1/") not in described
+    ]
+    assert not missing, "\n".join(missing)
