@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import inspect
+import io
+import json
 import logging
 import sys
 import typing as t
+from contextlib import redirect_stdout
 from functools import cached_property
 
 from singer_sdk import Tap
@@ -243,6 +246,21 @@ class TapOkta(Tap):
         ranked = sorted(found.items(), key=lambda item: order.get(type(item[1]), len(order)))
         return dict(ranked)
 
+    @classmethod
+    @override
+    def print_about(cls, output_format: str | None = None) -> None:
+        # The SDK's about, and the streams from their declarations, so that it cannot
+        # drift from them (JSON: a "streams" key).
+        printed = io.StringIO()
+        with redirect_stdout(printed):
+            super().print_about(output_format)
+        if output_format == "json":
+            info = json.loads(printed.getvalue())
+            info["streams"] = describe_streams(STREAM_TYPES)
+            print(json.dumps(info, indent=2))
+            return
+        print(printed.getvalue().rstrip("\n") + "\n\n" + about_streams(output_format))
+
     @cached_property
     def okta_settings(self) -> OktaSettings:
         return load_settings(self.config)
@@ -332,27 +350,48 @@ class TapOkta(Tap):
         return found
 
 
-def describe_streams(stream_types: t.Iterable[type[OktaStream]]) -> str:
-    """One line per stream, from its declaration: what ``--about`` lists."""
-    lines = []
+def describe_streams(stream_types: t.Iterable[type[OktaStream]]) -> list[dict[str, t.Any]]:
+    """Each stream as it is declared: what ``--about`` lists."""
+    described = []
     for stream in stream_types:
-        limit = stream.limit_sent()
-        scopes = ", ".join((stream.oauth_scope, *stream.extra_scopes))
         # The SDK declares these as instance properties; the streams as class values.
         name, path, keys = (
             inspect.getattr_static(stream, a) for a in ("name", "path", "primary_keys")
         )
-        lines.append(
-            f"- {name}: {path}; key {', '.join(keys or ())}; scope {scopes}; "
-            f"page size {limit or '-'}; admin role {stream.admin_role}; "
-            f"{'selected by default' if stream.selected_by_default else 'opt-in'}"
+        described.append(
+            {
+                "name": name,
+                "path": path,
+                "primary_keys": list(keys or ()),
+                "scopes": [stream.oauth_scope, *stream.extra_scopes],
+                "page_size": stream.limit_sent(),
+                "admin_role": stream.admin_role,
+                "selected_by_default": stream.selected_by_default,
+            }
         )
-    return "\n".join(lines)
+    return described
 
 
-# --about prints the docstring as the tap's description: the streams are listed
-# from their declarations, so it cannot drift from them.
-TapOkta.__doc__ = f"{TapOkta.__doc__}\n\nStreams:\n{describe_streams(STREAM_TYPES)}"
+def about_streams(output_format: str | None) -> str:
+    """The streams section ``--about`` adds to the SDK's, in the same format."""
+    rows = [
+        (
+            s["name"],
+            s["path"],
+            ", ".join(s["primary_keys"]),
+            ", ".join(s["scopes"]),
+            str(s["page_size"] or "-"),
+            s["admin_role"],
+            "yes" if s["selected_by_default"] else "no",
+        )
+        for s in describe_streams(STREAM_TYPES)
+    ]
+    header = ("stream", "path", "key", "scopes", "page size", "admin role", "selected by default")
+    if output_format == "markdown":
+        lines = ["## Streams", "", "| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        return "\n".join([*lines, *("| " + " | ".join(row) + " |" for row in rows)])
+    return "Streams:\n" + "\n".join(f"  - {'; '.join(row)}" for row in rows)
+
 
 #: The runs of this process (one for a sync), for the line that says what remains.
 BUDGETS: list[RunBudget] = []

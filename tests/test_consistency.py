@@ -464,12 +464,15 @@ def test_setup_bootstraps_the_locked_uv() -> None:
 
 @pytest.mark.cli
 def test_about_lists_every_stream_as_declared() -> None:
-    description = json.loads(about())["description"]
+    listed = {s["name"]: s for s in json.loads(about())["streams"]}
+    markdown = about("markdown")
     for stream in STREAM_TYPES:
-        limit = stream.limit_sent()
-        line = f"- {name_of(stream)}: {getattr_static(stream, 'path')}; "
-        assert line in description, f"stream {name_of(stream)}: not in tap-okta --about"
-        assert f"page size {limit or '-'}; admin role {stream.admin_role}" in description
+        name = name_of(stream)
+        assert name in listed, f"stream {name}: not in tap-okta --about"
+        assert listed[name]["path"] == getattr_static(stream, "path")
+        assert listed[name]["page_size"] == stream.limit_sent()
+        assert listed[name]["admin_role"] == stream.admin_role
+        assert f"| {name} | {getattr_static(stream, 'path')} |" in markdown, name
 
 
 def test_meltano_itself_selects_what_the_declarations_say() -> None:
