@@ -14,12 +14,7 @@
 
 from tap_okta.streams.apps import AppGroupsStream, AppsStream, AppUsersStream
 from tap_okta.streams.base import DirectoryStream
-from tap_okta.streams.directory import (
-    GroupMembersStream,
-    GroupsStream,
-    ListedGroups,
-    UsersStream,
-)
+from tap_okta.streams.directory import GroupMembersStream, GroupsStream, UsersStream
 from tap_okta.streams.per_principal import DevicesStream, GroupRolesStream, UserFactorsStream
 from tap_okta.streams.roles import (
     CustomRolePermissionsStream,
@@ -56,7 +51,6 @@ __all__ = [
     "GroupRulesStream",
     "GroupsStream",
     "IdentityProvidersStream",
-    "ListedGroups",
     "LogsStream",
     "NetworkZonesStream",
     "PoliciesStream",
