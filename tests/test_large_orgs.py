@@ -104,20 +104,35 @@ def key_of(stream: str, record: dict[str, Any]) -> tuple[Any, ...]:
     return tuple(record[f] for f in fields)
 
 
-def test_capped_runs_resume_without_gaps_or_repeats(slow_sim: OktaSimulator) -> None:
-    sim = slow_sim
-    config = {"org_url": sim.base_url, "api_key": API_KEY, "max_run_seconds": 1}
+def chain_capped_runs(
+    config: dict[str, Any],
+    state: dict[str, Any] | None,
+    streams: tuple[str, ...],
+    after_cut: Callable[[dict[str, Any]], bool] | None = None,
+) -> list[TapRun]:
+    """Runs capped by ``config``'s max_run_seconds, each from the last one's state,
+    until one ends without being cut short. ``after_cut`` is called with the state
+    of each run cut short until it returns True."""
     runs: list[TapRun] = []
-    state: dict[str, Any] | None = None
-    while len(runs) < 40:
-        run = run_tap(config, streams=DEFAULT_STREAMS, state=state)
+    while len(runs) < 60:
+        run = run_tap(config, streams=streams, state=state)
         assert run.returncode == 0, run.stderr[-3000:]
         runs.append(run)
         state = run.final_state
         if "Stopped after max_run_seconds" not in run.stderr:
             break
+        if after_cut is not None and after_cut(state):
+            after_cut = None
     assert len(runs) > 2, "the cap never cut a run short"
     assert "Stopped after max_run_seconds" not in runs[-1].stderr
+    assert after_cut is None, "the runs ended before after_cut could act"
+    return runs
+
+
+def test_capped_runs_resume_without_gaps_or_repeats(slow_sim: OktaSimulator) -> None:
+    sim = slow_sim
+    config = {"org_url": sim.base_url, "api_key": API_KEY, "max_run_seconds": 1}
+    runs = chain_capped_runs(config, None, DEFAULT_STREAMS)
     cut = runs[0].stderr
     assert "Stopped after max_run_seconds=1, state saved" in cut
     assert "The next run goes on with what remains" in cut
@@ -151,31 +166,6 @@ def slow_security_sim() -> Iterator[OktaSimulator]:
     ) as simulator:
         simulator.rate_limits.window_seconds = 5
         yield simulator
-
-
-def chain_capped_runs(
-    config: dict[str, Any],
-    state: dict[str, Any] | None,
-    streams: tuple[str, ...],
-    after_cut: Callable[[dict[str, Any]], bool] | None = None,
-) -> list[TapRun]:
-    """Runs capped by ``config``'s max_run_seconds, each from the last one's state,
-    until one ends without being cut short. ``after_cut`` is called with the state
-    of each run cut short until it returns True."""
-    runs: list[TapRun] = []
-    while len(runs) < 60:
-        run = run_tap(config, streams=streams, state=state)
-        assert run.returncode == 0, run.stderr[-3000:]
-        runs.append(run)
-        state = run.final_state
-        if "Stopped after max_run_seconds" not in run.stderr:
-            break
-        if after_cut is not None and after_cut(state):
-            after_cut = None
-    assert len(runs) > 2, "the cap never cut a run short"
-    assert "Stopped after max_run_seconds" not in runs[-1].stderr
-    assert after_cut is None, "the runs ended before after_cut could act"
-    return runs
 
 
 def record_messages(runs: list[TapRun], stream: str) -> list[dict[str, Any]]:
