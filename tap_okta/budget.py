@@ -4,10 +4,11 @@ A scheduled run should end before the next one is due, whatever is left to
 read (a 90-day System Log backfill, a first complete read of a large org).
 Once the cap is reached, streams that can resume stop at a page boundary,
 after the page's records are written: ``users`` (sorted, bookmarked page by
-page), ``logs`` (Okta's next link), and the per-parent complete reads, after
-the last group or app they finished. Their state says where the next run goes
-on; streams not yet started wait for the next run. The run still exits 0 and
-ends with one line saying what remains.
+page), ``logs`` (Okta's next link), and the per-parent complete reads
+(``DirectoryStream.each_parent``: group_members, app_users, app_groups,
+group_roles, user_factors), after the last group, app or user they finished.
+Their state says where the next run goes on; streams not yet started wait for
+the next run. The run still exits 0 and ends with one line saying what remains.
 """
 
 from __future__ import annotations

@@ -145,6 +145,17 @@ class Window:
         wanted = set(event_types)
         return [c for c in self.changes if c.event_type in wanted]
 
+    def targets(self, target_type: str, *event_types: str) -> dict[str, Change]:
+        """The ``target_type`` targets these events name, by id, each with the last
+        event naming it, in the order of those last events."""
+        found: dict[str, Change] = {}
+        for change in self.of_type(*event_types):
+            target = change.target(target_type)
+            if target:
+                found.pop(target.id, None)
+                found[target.id] = change
+        return found
+
 
 def latest_by_key(
     changes: Iterable[Change], key: t.Callable[[Change], tuple[str, ...] | None]

@@ -59,6 +59,7 @@ if t.TYPE_CHECKING:
     from singer_sdk.streams.rest import HTTPRequest, PageContext
 
     from tap_okta.budget import RunBudget
+    from tap_okta.run import RunContext
     from tap_okta.settings import OktaSettings, OrgURL
     from tap_okta.tap import TapOkta
 
@@ -496,7 +497,12 @@ class OktaStream(RESTStream["SplitResult"]):
 
     @property
     def budget(self) -> RunBudget:
-        return self.okta_tap.budget
+        return self.run_context.budget
+
+    @property
+    def run_context(self) -> RunContext:
+        """What this run's streams share (``tap_okta.run``)."""
+        return self.okta_tap.run_context
 
     def out_of_time(self) -> bool:
         """Past ``max_run_seconds``: the read stops here and says where it resumes."""

@@ -31,7 +31,8 @@ CURSOR = "cursor"
 READ_STARTED = "read_started"
 #: ``group_members``: the built-in Everyone group's id.
 EVERYONE = "everyone"
-#: A per-parent read cut short (bounded run): the parents already read (``Progress``).
+#: A per-parent complete read cut short (bounded run): the parents already read
+#: (``Progress``; group_members, app_users, app_groups, group_roles, user_factors).
 PROGRESS = "progress"
 #: App assignments: pages per app, for the apps too large to read again for a few
 #: changes (more than ``streams.apps.REREAD_KEYS`` pages at the last complete read).
@@ -57,7 +58,9 @@ class FullSync(t.TypedDict, total=False):
     started: str
 
 
-#: ``known``: parent id ("" for a top-level stream) -> ids written by the last read.
+#: ``known``: parent id ("" for a top-level stream) -> ids written by the last read
+#: (``group_roles`` updates a group's entry as soon as the group is written, so a
+#: complete read resumed after ``progress`` compares against the cut run's ids).
 KnownIds: t.TypeAlias = dict[str, list[str]]
 
 

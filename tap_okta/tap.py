@@ -25,6 +25,7 @@ from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.output import OktaMessageWriter
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.redact import install_log_redaction, redact
+from tap_okta.run import RunContext
 from tap_okta.settings import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
     DEFAULT_MAX_RUN_SECONDS,
@@ -43,6 +44,13 @@ if t.TYPE_CHECKING:
 #: Every stream, in the order the tap runs them: derived from the stream classes
 #: (``tap_okta.streams.STREAMS``), the default ones first.
 STREAM_TYPES: tuple[type[OktaStream], ...] = streams.STREAMS
+
+
+#: The change feeds a stream may follow (``DirectoryStream.feed_attribute``).
+FEED_READERS: dict[str, type[ChangeLogReader]] = {
+    "change_feed": ChangeLogReader,
+    "security_feed": SecurityChangeLogReader,
+}
 
 
 def _OPTIONAL_ORDER(scope: str) -> int:
@@ -227,13 +235,9 @@ class TapOkta(Tap):
         if validate_config:
             _ = self.okta_settings  # fail fast, before any output
         seconds = self.okta_settings.max_run_seconds if validate_config else 0
-        self.budget = RunBudget(seconds)
-        BUDGETS.append(self.budget)
-
-    #: The app ids this run's ``apps`` read listed (None: not read yet).
-    listed_app_ids: list[str] | None = None
-    #: Every group, when this run's ``groups`` read listed them all (None: it did not).
-    listed_groups: streams.ListedGroups | None = None
+        #: What this run's streams share (time cap, change feeds, what one read listed).
+        self.run_context = RunContext(RunBudget(seconds), self._open_feed)
+        BUDGETS.append(self.run_context.budget)
 
     @property
     @override
@@ -275,15 +279,10 @@ class TapOkta(Tap):
             needed_by=self.scope_users(),
         )
 
-    @cached_property
-    def change_feed(self) -> ChangeFeed:
-        """The System Log as the directory streams' source of removals and deletions."""
-        return ChangeFeed(ChangeLogReader(tap=self))
-
-    @cached_property
-    def security_feed(self) -> ChangeFeed:
-        """The System Log as the source of what changed for factors, roles and devices."""
-        return ChangeFeed(SecurityChangeLogReader(tap=self))
+    def _open_feed(self, name: str) -> ChangeFeed:
+        """``change_feed``: the System Log as the directory streams' source of removals
+        and deletions; ``security_feed``: what changed for factors, roles and devices."""
+        return ChangeFeed(FEED_READERS[name](tap=self))
 
     def _running(self) -> list[OktaStream]:
         return [

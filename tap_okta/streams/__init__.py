@@ -21,12 +21,7 @@ need not be added to them.
 from tap_okta.client import DECLARED, OktaStream
 from tap_okta.streams.apps import AppGroupsStream, AppsStream, AppUsersStream
 from tap_okta.streams.base import DirectoryStream
-from tap_okta.streams.directory import (
-    GroupMembersStream,
-    GroupsStream,
-    ListedGroups,
-    UsersStream,
-)
+from tap_okta.streams.directory import GroupMembersStream, GroupsStream, UsersStream
 from tap_okta.streams.per_principal import DevicesStream, GroupRolesStream, UserFactorsStream
 from tap_okta.streams.roles import (
     CustomRolePermissionsStream,
@@ -83,7 +78,6 @@ __all__ = [
     "GroupRulesStream",
     "GroupsStream",
     "IdentityProvidersStream",
-    "ListedGroups",
     "LogsStream",
     "NetworkZonesStream",
     "PoliciesStream",

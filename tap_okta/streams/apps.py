@@ -66,11 +66,7 @@ class AppsStream(DirectoryStream):
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)
         self.start_run(state)
-        deleted: dict[str, Change] = {}
-        for change in self.window.of_type(APP_DELETED):
-            target = change.target("AppInstance")
-            if target:
-                deleted[target.id] = change
+        deleted = self.window.targets("AppInstance", APP_DELETED)
         for app_id, change in deleted.items():
             target = change.target("AppInstance")
             label = target.display_name if target else None
@@ -80,7 +76,7 @@ class AppsStream(DirectoryStream):
             if app["id"] not in deleted:
                 yield app
                 listed.append(str(app["id"]))
-        self.okta_tap.listed_app_ids = listed
+        self.run_context.app_ids = listed
         self.finish_run(state)
 
     @override
@@ -151,22 +147,16 @@ class AssignmentStream(DirectoryStream):
     # -- a complete read, app by app -------------------------------------------
 
     def _complete(self, state: dict[str, t.Any], *, resume: bool) -> Iterator[dict[str, t.Any]]:
-        done = (state.get(state_keys.PROGRESS) or {}).get("done") if resume else None
-        if done:
-            logger.info("Stream '%s': resuming the complete read after app %s.", self.name, done)
+        done = self.resumed_after(state, resume)
         changed = self._changed_keys()
         sizes: dict[str, int] = dict(state.get(state_keys.SIZES) or {}) if done else {}
-        apps = sorted(self.parents())
+        apps = self.parents()
         if done:
             # Read in full by the run that was cut short; changed since: as in between.
             yield from self._apply(
                 {app: keys for app, keys in changed.items() if app <= done}, sizes
             )
-        for position, app_id in enumerate(apps):
-            if done and app_id <= done:
-                continue
-            if self.stop_between_parents(position, len(apps), "app"):
-                return
+        for app_id in self.each_parent(state, apps, done):
             pending = changed.pop(app_id, {})
             rows = 0
             for row in self.read_parent(app_id):
@@ -176,13 +166,10 @@ class AssignmentStream(DirectoryStream):
             yield from self._gone(app_id, pending)
             if rows > REREAD_KEYS * self.page_size:
                 sizes[app_id] = -(-rows // self.page_size)
-            # Reached once every record of the app is written.
-            state[state_keys.PROGRESS] = {"done": app_id}
             state[state_keys.SIZES] = sizes
-        state.pop(state_keys.PROGRESS, None)
 
     def parents(self) -> Iterable[str]:
-        listed = self.okta_tap.listed_app_ids
+        listed = self.run_context.app_ids
         if listed is not None:
             return listed
         return [str(app["id"]) for app in listing(self, AppListing).request_records(None)]
@@ -196,11 +183,7 @@ class AssignmentStream(DirectoryStream):
         self, changed: dict[str, dict[str, Change]], sizes: dict[str, int]
     ) -> Iterator[dict[str, t.Any]]:
         """Write what the window changed: each named assignment as Okta has it now."""
-        deleted_apps = {
-            target.id: change
-            for change in self.window.of_type(APP_DELETED)
-            if (target := change.target("AppInstance"))
-        }
+        deleted_apps = self.window.targets("AppInstance", APP_DELETED)
         for app_id, keys in sorted(changed.items()):
             if app_id in deleted_apps:
                 # The app is gone, and every assignment with it.

@@ -9,12 +9,12 @@ import typing as t
 from tap_okta import reconcile, sdk_compat
 from tap_okta import state as state_keys
 from tap_okta.bookmarks import Delivered, format_timestamp, normalize_timestamp, parse_timestamp
-from tap_okta.changes import Change, Window, tombstone
+from tap_okta.changes import Change, Target, Window, tombstone
 from tap_okta.client import OktaStream
 from tap_okta.polling import LOGS_SCOPE
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Iterable, Iterator
 
     from singer_sdk.helpers.types import Context, Record
 
@@ -24,6 +24,7 @@ logger = logging.getLogger("tap-okta")
 
 HORIZON_KEY = state_keys.HORIZON
 CHANGES_KEY = state_keys.CHANGES
+PROGRESS_KEY = state_keys.PROGRESS
 
 
 class DirectoryStream(OktaStream):
@@ -38,7 +39,7 @@ class DirectoryStream(OktaStream):
 
     #: Read in full every run (Okta has no change filter): always complete.
     always_complete: t.ClassVar[bool] = False
-    #: The tap's change feed this stream reads (its own filter and windows).
+    #: The run's change feed this stream reads (its own filter and windows).
     feed_attribute: t.ClassVar[str] = "change_feed"
     optional_scopes: t.ClassVar[tuple[str, ...]] = (LOGS_SCOPE,)
     #: Without the change feed (no System Log access), read completely every run:
@@ -52,7 +53,7 @@ class DirectoryStream(OktaStream):
 
     @property
     def feed(self) -> ChangeFeed:
-        return getattr(self.okta_tap, self.feed_attribute)  # type: ignore[no-any-return]
+        return self.run_context.feed(self.feed_attribute)
 
     # -- one run: plan, window, finish ---------------------------------------
 
@@ -97,7 +98,48 @@ class DirectoryStream(OktaStream):
             return
         reconcile.end_read(self, state, plan)
 
-    def stop_between_parents(self, position: int, total: int, kind: str) -> bool:
+    # -- a complete read parent by parent, resumable ---------------------------
+
+    @property
+    def parent_kind(self) -> str:
+        """What a parent is, in log lines: ``groupId`` -> "group"."""
+        return (self.parent_field or "parent").removesuffix("Id")
+
+    def resumed_after(self, state: t.Mapping[str, t.Any], resume: bool) -> str | None:
+        """The last parent a complete read cut short by ``max_run_seconds`` read in
+        full, when ``resume`` (the read resumes an interrupted one); else None."""
+        done = (state.get(PROGRESS_KEY) or {}).get("done") if resume else None
+        if done:
+            logger.info(
+                "Stream '%s': resuming the complete read after %s %s.",
+                self.name,
+                self.parent_kind,
+                done,
+            )
+        return str(done) if done else None
+
+    def each_parent(
+        self, state: dict[str, t.Any], parents: Iterable[str], done: str | None
+    ) -> Iterator[str]:
+        """The parents a complete read still has to read, in id order, after ``done``.
+
+        The caller reads each parent's records before it asks for the next one, so
+        the parent is recorded as done (``state.PROGRESS``) once every record of it
+        is written. Past ``max_run_seconds`` the iteration ends early with
+        ``cut_short`` set; the next run resumes after the last parent done, with the
+        same table version. A read that reaches the end clears the progress.
+        """
+        ordered = sorted(parents)
+        for position, parent in enumerate(ordered):
+            if done and parent <= done:
+                continue
+            if self._stop_between_parents(position, len(ordered)):
+                return
+            yield parent
+            state[PROGRESS_KEY] = {"done": parent}
+        state.pop(PROGRESS_KEY, None)
+
+    def _stop_between_parents(self, position: int, total: int) -> bool:
         """Past ``max_run_seconds`` before the ``position``-th of ``total`` parents:
         stop (the state names the last parent read in full)."""
         if position == 0 or not self.budget.expired:
@@ -105,7 +147,8 @@ class DirectoryStream(OktaStream):
         self.cut_short = True
         self.budget.stop(
             self.name,
-            f"its complete read goes on after {kind} {position} of {total} (state: progress)",
+            f"its complete read goes on after {self.parent_kind} {position} of {total} "
+            "(state: progress)",
         )
         return True
 
@@ -150,17 +193,23 @@ class ChangeTrackingStream(DirectoryStream):
         return str(record[self.replication_key or ""])
 
     def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
-        """The deleted object's fields that the event carries (id, names)."""
+        """The deleted object's fields that the event carries: its id, the event's
+        time as ``lastUpdated``, and its names (``tombstone_profile``)."""
+        target = change.target(self.delete_target)
+        assert target is not None
+        return {
+            "id": target.id,
+            "lastUpdated": change.published,
+            "profile": self.tombstone_profile(target),
+        }
+
+    def tombstone_profile(self, target: Target) -> dict[str, t.Any]:
+        """The deleted object's profile fields that the event's target names."""
         raise NotImplementedError
 
     def deletions(self) -> dict[str, Change]:
         """Objects of this stream deleted within the feed window, by id."""
-        deleted: dict[str, Change] = {}
-        for change in self.window.of_type(self.delete_event):
-            target = change.target(self.delete_target)
-            if target:
-                deleted[target.id] = change
-        return deleted
+        return self.window.targets(self.delete_target, self.delete_event)
 
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.get_context_state(context)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import typing as t
-from dataclasses import dataclass, field
 
 from tap_okta import schemas, sdk_compat
 from tap_okta import state as state_keys
@@ -17,10 +16,12 @@ from tap_okta.changes import (
     USER_CREATED,
     USER_DELETED,
     Change,
+    Target,
     latest_by_key,
     tombstone,
 )
 from tap_okta.client import OktaStream
+from tap_okta.run import ListedGroups, is_everyone
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 
 if t.TYPE_CHECKING:
@@ -70,14 +71,8 @@ class UsersStream(ChangeTrackingStream):
         bookmark = sdk_compat.bookmark_of(self.stream_state)
         return f"the next run reads on from lastUpdated {bookmark}"
 
-    def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
-        target = change.target(self.delete_target)
-        assert target is not None
-        return {
-            "id": target.id,
-            "lastUpdated": change.published,
-            "profile": {"login": target.alternate_id, "displayName": target.display_name},
-        }
+    def tombstone_profile(self, target: Target) -> dict[str, t.Any]:
+        return {"login": target.alternate_id, "displayName": target.display_name}
 
 
 class GroupsStream(ChangeTrackingStream):
@@ -109,7 +104,7 @@ class GroupsStream(ChangeTrackingStream):
             yield record
         # Only a read of every group may stand in for group_members' own listing.
         if self._complete_from_start and not self.okta.settings.start_date:
-            self.okta_tap.listed_groups = listed
+            self.run_context.groups = listed
 
     def change_time(self, record: Record) -> str:
         # Membership changes do not move lastUpdated; either one means "changed".
@@ -119,35 +114,13 @@ class GroupsStream(ChangeTrackingStream):
         return latest
 
     def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
-        target = change.target(self.delete_target)
-        assert target is not None
-        stamp = normalize_timestamp(change.published)
         return {
-            "id": target.id,
-            "lastUpdated": change.published,
-            "lastChanged": stamp,
-            "profile": {"name": target.display_name},
+            **super().tombstone_fields(change),
+            "lastChanged": normalize_timestamp(change.published),
         }
 
-
-@dataclass
-class ListedGroups:
-    """Every group of the org as this run's ``groups`` read listed them."""
-
-    ids: list[str] = field(default_factory=list)
-    everyone: str | None = None
-
-    def add(self, group: Record) -> None:
-        self.ids.append(str(group["id"]))
-        if is_everyone(group):
-            self.everyone = str(group["id"])
-
-
-def is_everyone(group: Record) -> bool:
-    """The built-in Everyone group (Okta logs no membership event for it)."""
-    return group.get("type") == "BUILT_IN" and (group.get("profile") or {}).get("name") == (
-        "Everyone"
-    )
+    def tombstone_profile(self, target: Target) -> dict[str, t.Any]:
+        return {"name": target.display_name}
 
 
 class GroupListing(OktaStream):
@@ -222,27 +195,21 @@ class GroupMembersStream(DirectoryStream):
     ) -> Iterator[dict[str, t.Any]]:
         """Every group's members, group by group in id order; a run cut short by
         ``max_run_seconds`` is resumed after the last group it read in full."""
-        done = (state.get(state_keys.PROGRESS) or {}).get("done") if resume else None
-        groups = sorted(self._every_group())
+        done = self.resumed_after(state, resume)
+        groups = self._every_group()
         latest = self._latest(window)
         if done:
-            logger.info("Stream '%s': resuming the complete read after group %s.", self.name, done)
             # Read in full by the run that was cut short; changed since: from the log.
             yield from self._apply({key: c for key, c in latest.items() if key[0] <= done})
         removed = {
             key: c for key, c in latest.items() if c.removed and not (done and key[0] <= done)
         }
-        for position, group_id in enumerate(groups):
-            if done and group_id <= done:
-                continue
-            if self.stop_between_parents(position, len(groups), "group"):
-                return
+        for group_id in self.each_parent(state, groups, done):
             for row in self._members(group_id):
                 removed.pop((row["groupId"], row["userId"]), None)
                 yield row
-            # Reached once every member of the group is written.
-            state[state_keys.PROGRESS] = {"done": group_id}
-        state.pop(state_keys.PROGRESS, None)
+        if self.cut_short:
+            return
         # Removed in the window and absent from the read: still removed now.
         for (group_id, user_id), change in removed.items():
             yield tombstone(change.published, groupId=group_id, userId=user_id)
@@ -277,8 +244,8 @@ class GroupMembersStream(DirectoryStream):
 
     def _latest(self, window: Window) -> dict[tuple[str, ...], Change]:
         """Each membership's last change; a user or group deleted since removes it."""
-        deleted_users = _deleted(window, USER_DELETED, "User")
-        deleted_groups = _deleted(window, GROUP_DELETED, "UserGroup")
+        deleted_users = window.targets("User", USER_DELETED)
+        deleted_groups = window.targets("UserGroup", GROUP_DELETED)
         everyone = self._everyone
 
         def key(change: Change) -> tuple[str, ...] | None:
@@ -298,7 +265,7 @@ class GroupMembersStream(DirectoryStream):
     def _every_group(self) -> list[str]:
         """Every group's id: this run's ``groups`` read when it listed them all, else
         a listing of its own."""
-        listed = self.okta_tap.listed_groups
+        listed = self.run_context.groups
         if listed is not None:
             if listed.everyone:
                 self._everyone = listed.everyone
@@ -316,15 +283,6 @@ class GroupMembersStream(DirectoryStream):
     def _members(self, group_id: str) -> Iterator[dict[str, t.Any]]:
         for user in self.read_parent(group_id):
             yield {"groupId": group_id, "userId": user["id"]}
-
-
-def _deleted(window: Window, event_type: str, target_type: str) -> dict[str, Change]:
-    found = {}
-    for change in window.of_type(event_type):
-        target = change.target(target_type)
-        if target:
-            found[target.id] = change
-    return found
 
 
 def _membership_key(change: Change) -> tuple[str, ...] | None:

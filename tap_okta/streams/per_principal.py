@@ -31,8 +31,8 @@ from tap_okta.changes import (
     GROUP_ROLE_EVENTS,
     USER_DELETED,
     Change,
+    Target,
     Window,
-    tombstone,
 )
 from tap_okta.client import OktaStream, listing
 from tap_okta.schemas import ID_ONLY
@@ -50,7 +50,13 @@ logger = logging.getLogger("tap-okta")
 
 
 class FanOutStream(DirectoryStream):
-    """One request per principal: all of them on a complete read, the changed ones in between."""
+    """One request per principal: all of them on a complete read, the changed ones in between.
+
+    A complete read goes principal by principal in id order (``each_parent``): a run
+    cut short by ``max_run_seconds`` is resumed after the last principal it wrote in
+    full, with the same table version; the principals before it that the change feed
+    names since are read again, as between complete reads.
+    """
 
     selected_by_default = False
     feed_attribute = "security_feed"
@@ -66,47 +72,54 @@ class FanOutStream(DirectoryStream):
         state = self.stream_state
         plan = self.start_run(state)
         read_start = format_timestamp(self.okta.rate_limiter.server_clock.now_datetime())
-        known = KnownKeys(state) if self.track_keys else None
+        known = KnownKeys(state, parent_field=self.parent_field) if self.track_keys else None
+        changed = self.changed_principals(self.window)
         if plan.complete:
-            principals: Iterable[tuple[str, Change | None]] = (
-                (pid, None) for pid in self.every_principal()
-            )
+            done = self.resumed_after(state, plan.resumed)
+            principals = list(self.every_principal())
+            if done:
+                # Read in full by the run that was cut short: their ids stand, and
+                # the ones the window names since are read again, as in between.
+                for principal in principals:
+                    if principal <= done and known:
+                        known.keep(principal)
+                again = {p: change for p, change in changed.items() if p <= done}
+                yield from self._read_each(again.items(), state, known, read_start)
+            rest = ((principal, None) for principal in self.each_parent(state, principals, done))
+            yield from self._read_each(rest, state, known, read_start)
         else:
-            principals = self.changed_principals(self.window).items()
-        for principal, change in principals:
-            ids: list[str] = []
-            for row in self.read_parent(principal):
-                yield row
-                ids.append(str(row["id"]))
-            deleted_at = change.published if change else read_start
-            for key in known.replace(principal, ids) if known else ():
-                yield self.deletion(principal, key, deleted_at)
+            yield from self._read_each(changed.items(), state, known, read_start)
         if known:
-            if plan.complete:
-                for principal, ids in known.unvisited().items():
-                    for key in ids:
-                        yield self.deletion(principal, key, read_start)
+            if plan.complete and not self.cut_short:
+                yield from known.vanished(read_start)
             else:
                 known.keep_unvisited()
             known.save(state, self.name)
         self.finish_run(state)
+
+    def _read_each(
+        self,
+        principals: Iterable[tuple[str, Change | None]],
+        state: dict[str, t.Any],
+        known: KnownKeys | None,
+        read_start: str,
+    ) -> Iterator[dict[str, t.Any]]:
+        """Each principal's records, then (``known``) a deletion for each id gone,
+        at the time of the event that named it or of the read's start."""
+        for principal, change in principals:
+            rows = self.read_parent(principal)
+            if known is None:
+                yield from rows
+                continue
+            yield from known.read(principal, rows, change.published if change else read_start)
+            known.checkpoint(state, principal)
 
     def every_principal(self) -> Iterator[str]:
         raise NotImplementedError
 
     def changed_principals(self, window: Window) -> dict[str, Change]:
         """Principals named by the window's events, each with its last event."""
-        changed: dict[str, Change] = {}
-        for change in window.of_type(*self.change_events):
-            target = change.target(self.principal_target)
-            if target:
-                changed.pop(target.id, None)  # keep the order of the last event
-                changed[target.id] = change
-        return changed
-
-    def deletion(self, principal: str, key: str, deleted_at: str) -> dict[str, t.Any]:
-        assert self.parent_field
-        return tombstone(deleted_at, **{self.parent_field: principal, "id": key})
+        return window.targets(self.principal_target, *self.change_events)
 
 
 class GroupRolesStream(FanOutStream):
@@ -202,14 +215,8 @@ class DevicesStream(ChangeTrackingStream):
             params["search"] = f'lastUpdated ge "{since}"'
         return params
 
-    def tombstone_fields(self, change: Change) -> dict[str, t.Any]:
-        target = change.target(self.delete_target)
-        assert target is not None
-        return {
-            "id": target.id,
-            "lastUpdated": change.published,
-            "profile": {"displayName": target.display_name},
-        }
+    def tombstone_profile(self, target: Target) -> dict[str, t.Any]:
+        return {"displayName": target.display_name}
 
 
 __all__ = ["DevicesStream", "GroupRolesStream", "UserFactorsStream"]

@@ -34,15 +34,71 @@ TOP = ""  # the parent key of a top-level stream's ids
 
 
 class KnownKeys:
-    """The ids the last run wrote, per parent id, as kept in the stream's state."""
+    """The ids the last run wrote, per parent id, as kept in the stream's state: the
+    one way a stream turns ids it no longer finds into deletions.
 
-    def __init__(self, state: t.Mapping[str, t.Any]) -> None:
+    A record is identified by ``key_field`` within its parent (``parent_field`` in
+    records; None for a top-level stream, whose one parent is ``TOP``).
+    """
+
+    def __init__(
+        self,
+        state: t.Mapping[str, t.Any],
+        *,
+        parent_field: str | None = None,
+        key_field: str = "id",
+    ) -> None:
         saved = state.get(KNOWN_KEY)
         #: None: never saved (first run, or too many to keep): nothing to compare.
         self._before: dict[str, list[str]] | None = None
         if isinstance(saved, dict):
             self._before = {str(k): [str(i) for i in v] for k, v in saved.items()}
         self._now: dict[str, list[str]] = {}
+        self._parent_field = parent_field
+        self._key_field = key_field
+
+    def read(
+        self, parent: str, rows: Iterable[dict[str, t.Any]], deleted_at: str
+    ) -> Iterator[dict[str, t.Any]]:
+        """``parent``'s records as read now, then a deletion for each id the last
+        read wrote that they no longer hold."""
+        ids: list[str] = []
+        for row in rows:
+            yield row
+            ids.append(str(row[self._key_field]))
+        for gone in self.replace(parent, ids):
+            yield self.deletion(parent, gone, deleted_at)
+
+    def vanished(self, deleted_at: str) -> Iterator[dict[str, t.Any]]:
+        """After a read of every parent: a deletion for each id of the parents it no
+        longer found."""
+        for parent, ids in self.unvisited().items():
+            for gone in ids:
+                yield self.deletion(parent, gone, deleted_at)
+
+    def deletion(self, parent: str, key: str, deleted_at: str) -> dict[str, t.Any]:
+        keys = {self._key_field: key}
+        if self._parent_field:
+            keys[self._parent_field] = parent
+        return tombstone(deleted_at, **keys)
+
+    def checkpoint(self, state: dict[str, t.Any], parent: str) -> None:
+        """Mid-read, once ``parent``'s records are written: its ids as read now go
+        into the state at once, so a run stopped after it resumes with them."""
+        if parent not in self._now:
+            return
+        stored = state.get(KNOWN_KEY)
+        if not isinstance(stored, dict):
+            stored = state[KNOWN_KEY] = {}
+        if self._now[parent]:
+            stored[parent] = self._now[parent]
+        else:
+            stored.pop(parent, None)
+
+    def keep(self, parent: str) -> None:
+        """``parent`` was read by an earlier run of this read: its saved ids stand."""
+        if self._before is not None and parent in self._before:
+            self._now.setdefault(parent, self._before[parent])
 
     def replace(self, parent: str, ids: t.Sequence[str]) -> list[str]:
         """Record ``parent``'s ids as read now; return the ones that are gone."""
@@ -95,18 +151,11 @@ class SnapshotStream(OktaStream):
         now = self.okta.rate_limiter.server_clock.now_datetime()
         plan = reconcile.plan_read(state, now=now, interval_days=0, always_complete=True)
         reconcile.begin_read(self, state, plan)
-        known = KnownKeys(state)
+        known = KnownKeys(state, parent_field=self.parent_field, key_field=self.key_field)
         deleted_at = format_timestamp(now)
         for parent in self.parents():
-            ids: list[str] = []
-            for row in self.records_of(parent):
-                yield row
-                ids.append(str(row[self.key_field]))
-            for gone in known.replace(parent, ids):
-                yield self.deletion(parent, gone, deleted_at)
-        for parent, ids in known.unvisited().items():
-            for gone in ids:
-                yield self.deletion(parent, gone, deleted_at)
+            yield from known.read(parent, self.records_of(parent), deleted_at)
+        yield from known.vanished(deleted_at)
         known.save(state, self.name)
         reconcile.end_read(self, state, plan)
 
@@ -117,9 +166,3 @@ class SnapshotStream(OktaStream):
     def records_of(self, parent: str) -> Iterable[dict[str, t.Any]]:
         """One parent's records (a top-level stream: its own list)."""
         return self.read_parent(parent) if self.parent_field else self.request_records(None)
-
-    def deletion(self, parent: str, key: str, deleted_at: str) -> dict[str, t.Any]:
-        keys = {self.key_field: key}
-        if self.parent_field:
-            keys[self.parent_field] = parent
-        return tombstone(deleted_at, **keys)
