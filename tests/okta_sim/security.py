@@ -325,6 +325,8 @@ class SecurityMixin:
                 "id": rid,
                 "label": label,
                 "description": description,
+                # Okta answers with it since 2025 (the Admin Console's "Clone role").
+                "isCloneable": True,
                 "created": _fmt(created),
                 "lastUpdated": _fmt(updated),
             }
