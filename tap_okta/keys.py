@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from jwt.exceptions import InvalidKeyError
 
 from tap_okta.errors import ConfigError
 
@@ -77,7 +78,7 @@ def _load_jwk(value: str | dict[str, t.Any]) -> t.Any:
             return RSAAlgorithm.from_jwk(jwk)
         if kty == "EC":
             return ECAlgorithm.from_jwk(jwk)
-    except (ValueError, KeyError, TypeError, binascii.Error):
+    except (ValueError, KeyError, TypeError, binascii.Error, InvalidKeyError):
         raise ConfigError(
             "private_key is a JWK with missing or malformed members: copy it again "
             "from Okta, or use the PEM form."
@@ -120,11 +121,32 @@ def _load_pem_or_der(text: str) -> t.Any:
         ) from None
 
 
+# What a file's path looks like and a key never does: a key's base64 starts with
+# "MII" or "ME" (a DER sequence), never with "/", "~" or ".", nor ends in ".pem".
+_PATH_STARTS = ("/", "~", "./", "../", ".\\", "..\\")
+_KEY_FILE_SUFFIXES = (".pem", ".key", ".p8", ".der", ".json", ".jwk", ".txt")
+
+
+def _looks_like_path(text: str) -> bool:
+    if any(c.isspace() for c in text) or len(text) > 4096:
+        return False
+    windows_drive = len(text) > 2 and text[0].isalpha() and text[1:3] in (":\\", ":/")
+    return (
+        text.startswith(_PATH_STARTS) or windows_drive or text.lower().endswith(_KEY_FILE_SUFFIXES)
+    )
+
+
 def _load_bare_base64(text: str) -> t.Any:
     try:
         der = base64.b64decode("".join(text.split()), validate=True)
         return load_der_private_key(der, password=None)
     except (binascii.Error, ValueError, TypeError):
+        if _looks_like_path(text):
+            raise ConfigError(
+                "private_key looks like a file path: paste the key's contents (the PEM "
+                "text, -----BEGIN PRIVATE KEY----- ... -----END PRIVATE KEY-----, or the "
+                'JWK JSON), e.g. TAP_OKTA_PRIVATE_KEY="$(cat key.pem)".'
+            ) from None
         raise ConfigError(
             "private_key is not a key: expected a PEM private key "
             "(-----BEGIN PRIVATE KEY-----) or the JWK JSON that Okta generated."

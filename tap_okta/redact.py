@@ -82,3 +82,50 @@ def blank_client_secret(client: object, *, keep: bool) -> None:
     """Blank an OAuth client's ``client_secret`` (an app's, an IdP's) unless ``keep``."""
     if isinstance(client, dict) and client.get("client_secret") and not keep:
         client["client_secret"] = None
+
+
+# Key names of an app's settings that hold a credential: a template app's shared
+# password, a provisioning integration's API token or secret key (AWS's
+# ``secretKey``, ``apiToken``, ``clientSecret``).
+_SECRET_KEY_WORDS = ("password", "secret", "token")
+_NOT_SECRET_SUFFIXES = ("field", "url", "uri")
+
+
+def _blank_password_value(credentials: object) -> None:
+    password = credentials.get("password") if isinstance(credentials, dict) else None
+    if isinstance(password, dict) and password.get("value"):
+        password["value"] = None
+
+
+def blank_app_secrets(app: dict[str, t.Any], *, keep: bool) -> None:
+    """Blank the credentials an ``apps`` record can carry, unless ``keep``:
+    ``credentials.oauthClient.client_secret``, ``credentials.password.value`` and
+    every non-empty string of ``settings.app`` whose key names a password, secret
+    or token (but not a form field, URL or URI: ``passwordField``, ``tokenUrl``)."""
+    if keep:
+        return
+    credentials = app.get("credentials")
+    if isinstance(credentials, dict):
+        blank_client_secret(credentials.get("oauthClient"), keep=False)
+        _blank_password_value(credentials)
+    settings = app.get("settings")
+    values = settings.get("app") if isinstance(settings, dict) else None
+    if isinstance(values, dict):
+        for key, value in values.items():
+            if isinstance(value, str) and value and _names_a_secret(key):
+                values[key] = None
+
+
+def blank_app_user_secrets(app_user: dict[str, t.Any], *, keep: bool) -> None:
+    """Blank an ``app_users`` record's ``credentials.password.value``, unless ``keep``."""
+    if not keep:
+        _blank_password_value(app_user.get("credentials"))
+
+
+def _names_a_secret(key: str) -> bool:
+    lowered = key.lower()
+    # Not a secret: a password-vault template's form-field selector (``passwordField``
+    # names the login form's input) or an endpoint (``tokenUrl``).
+    if lowered.endswith(_NOT_SECRET_SUFFIXES):
+        return False
+    return any(word in lowered for word in _SECRET_KEY_WORDS)

@@ -1,9 +1,10 @@
 """JSON schemas of the Okta objects, built from Okta's documented fields.
 
 Okta sends many fields as null and adds new ones over time, so every
-property is nullable and nested objects are open (``additionalProperties``):
-custom profile attributes, app settings and log details reach the output
-instead of being dropped.
+property is nullable and every object, a record's root included, is open
+(``additionalProperties``): custom profile attributes, app settings, log details
+and a top-level field Okta adds after these schemas were written reach the
+output instead of being dropped.
 """
 
 from __future__ import annotations
@@ -35,6 +36,12 @@ DELETED_AT = th.Property(
         "null for live records."
     ),
 )
+
+
+def record(*properties: th.Property[t.Any]) -> th.PropertiesList:
+    """A stream's record schema, open at the root as the nested objects are: the
+    SDK drops (with a warning) any top-level field a closed root does not name."""
+    return th.PropertiesList(*properties, additional_properties=True)
 
 
 def _strings(*names: str) -> list[th.Property[str]]:
@@ -96,7 +103,7 @@ USER_CREDENTIALS = th.ObjectType(
     ),
 )
 
-USER = th.PropertiesList(
+USER = record(
     th.Property("id", th.StringType, required=True),
     th.Property("status", th.StringType),
     th.Property("transitioningToStatus", th.StringType),
@@ -112,7 +119,7 @@ USER = th.PropertiesList(
     DELETED_AT,
 )
 
-GROUP = th.PropertiesList(
+GROUP = record(
     th.Property("id", th.StringType, required=True),
     *_timestamps("created", "lastUpdated", "lastMembershipUpdated"),
     th.Property(
@@ -150,7 +157,7 @@ GROUP = th.PropertiesList(
     DELETED_AT,
 )
 
-APP = th.PropertiesList(
+APP = record(
     th.Property("id", th.StringType, required=True),
     *_strings("orn", "name", "label", "status", "signOnMode"),
     *_timestamps("created", "lastUpdated"),
@@ -201,7 +208,7 @@ APP = th.PropertiesList(
     DELETED_AT,
 )
 
-APP_USER = th.PropertiesList(
+APP_USER = record(
     th.Property("appId", th.StringType, required=True, description="The app's id."),
     th.Property("id", th.StringType, required=True, description="The user's id."),
     *_strings("externalId", "scope", "status", "syncState"),
@@ -216,17 +223,18 @@ APP_USER = th.PropertiesList(
     DELETED_AT,
 )
 
-APP_GROUP = th.PropertiesList(
+APP_GROUP = record(
     th.Property("appId", th.StringType, required=True, description="The app's id."),
     th.Property("id", th.StringType, required=True, description="The group's id."),
     th.Property("lastUpdated", th.DateTimeType),
     th.Property("priority", th.IntegerType),
     th.Property("profile", OPEN_OBJECT),
     LINKS,
+    EMBEDDED,
     DELETED_AT,
 )
 
-GROUP_MEMBER = th.PropertiesList(
+GROUP_MEMBER = record(
     th.Property("groupId", th.StringType, required=True),
     th.Property("userId", th.StringType, required=True),
     DELETED_AT,
@@ -243,7 +251,7 @@ _GEO = th.ObjectType(
     th.Property("geolocation", OPEN_OBJECT),
 )
 
-LOG_EVENT = th.PropertiesList(
+LOG_EVENT = record(
     th.Property("uuid", th.StringType, required=True),
     th.Property("published", th.DateTimeType),
     *_strings("eventType", "version", "severity", "legacyEventType", "displayMessage"),

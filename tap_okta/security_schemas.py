@@ -17,6 +17,7 @@ from tap_okta.schemas import (
     OPEN_OBJECT,
     _strings,
     _timestamps,
+    record,
 )
 
 
@@ -44,14 +45,20 @@ ROLE_ASSIGNMENT = [
     DELETED_AT,
 ]
 
-USER_ROLE = th.PropertiesList(_parent("userId", "user"), *ROLE_ASSIGNMENT)
-GROUP_ROLE = th.PropertiesList(_parent("groupId", "group"), *ROLE_ASSIGNMENT)
+USER_ROLE = record(_parent("userId", "user"), *ROLE_ASSIGNMENT)
+GROUP_ROLE = record(_parent("groupId", "group"), *ROLE_ASSIGNMENT)
 
-CUSTOM_ROLE = th.PropertiesList(
-    _id(), *_strings("label", "description"), *_CREATED_UPDATED, LINKS, DELETED_AT
+CUSTOM_ROLE = record(
+    _id(),
+    *_strings("label", "description"),
+    # In Okta's answers since 2025: whether the role can be cloned in the Admin Console.
+    th.Property("isCloneable", th.BooleanType),
+    *_CREATED_UPDATED,
+    LINKS,
+    DELETED_AT,
 )
 
-CUSTOM_ROLE_PERMISSION = th.PropertiesList(
+CUSTOM_ROLE_PERMISSION = record(
     _parent("roleId", "custom role"),
     th.Property(
         "label", th.StringType, required=True, description="The permission, e.g. okta.users.read."
@@ -62,11 +69,11 @@ CUSTOM_ROLE_PERMISSION = th.PropertiesList(
     DELETED_AT,
 )
 
-RESOURCE_SET = th.PropertiesList(
+RESOURCE_SET = record(
     _id(), *_strings("label", "description"), *_CREATED_UPDATED, LINKS, DELETED_AT
 )
 
-RESOURCE_SET_RESOURCE = th.PropertiesList(
+RESOURCE_SET_RESOURCE = record(
     _parent("resourceSetId", "resource set"),
     _id("The resource's id within the set."),
     th.Property("orn", th.StringType, description="Okta Resource Name of the covered object."),
@@ -77,7 +84,7 @@ RESOURCE_SET_RESOURCE = th.PropertiesList(
     DELETED_AT,
 )
 
-USER_FACTOR = th.PropertiesList(
+USER_FACTOR = record(
     _parent("userId", "user"),
     _id("The factor's id."),
     *_strings("factorType", "provider", "vendorName", "status"),
@@ -91,9 +98,11 @@ USER_FACTOR = th.PropertiesList(
     DELETED_AT,
 )
 
-AUTHENTICATOR = th.PropertiesList(
+AUTHENTICATOR = record(
     _id(),
     *_strings("key", "status", "name", "type"),
+    # Custom app (Okta Verify push) authenticators: the terms were agreed to.
+    th.Property("agreeToTerms", th.BooleanType),
     *_CREATED_UPDATED,
     th.Property("settings", OPEN_OBJECT),
     th.Property("provider", OPEN_OBJECT),
@@ -101,7 +110,7 @@ AUTHENTICATOR = th.PropertiesList(
     DELETED_AT,
 )
 
-DEVICE = th.PropertiesList(
+DEVICE = record(
     _id(),
     *_strings("status", "resourceId", "resourceType", "resourceAlternateId"),
     *_CREATED_UPDATED,
@@ -139,7 +148,7 @@ DEVICE = th.PropertiesList(
     DELETED_AT,
 )
 
-GROUP_RULE = th.PropertiesList(
+GROUP_RULE = record(
     _id(),
     *_strings("type", "name", "status"),
     *_CREATED_UPDATED,
@@ -150,7 +159,7 @@ GROUP_RULE = th.PropertiesList(
     DELETED_AT,
 )
 
-USER_TYPE = th.PropertiesList(
+USER_TYPE = record(
     _id(),
     *_strings("name", "displayName", "description", "createdBy", "lastUpdatedBy"),
     th.Property("default", th.BooleanType),
@@ -159,7 +168,7 @@ USER_TYPE = th.PropertiesList(
     DELETED_AT,
 )
 
-POLICY = th.PropertiesList(
+POLICY = record(
     _id(),
     *_strings("type", "status", "name", "description"),
     th.Property("priority", th.IntegerType),
@@ -172,7 +181,7 @@ POLICY = th.PropertiesList(
     DELETED_AT,
 )
 
-POLICY_RULE = th.PropertiesList(
+POLICY_RULE = record(
     _parent("policyId", "policy"),
     _id(),
     *_strings("type", "status", "name"),
@@ -185,7 +194,7 @@ POLICY_RULE = th.PropertiesList(
     DELETED_AT,
 )
 
-NETWORK_ZONE = th.PropertiesList(
+NETWORK_ZONE = record(
     _id(),
     *_strings("type", "name", "status", "usage", "proxyType"),
     th.Property("system", th.BooleanType),
@@ -202,7 +211,7 @@ NETWORK_ZONE = th.PropertiesList(
     DELETED_AT,
 )
 
-IDENTITY_PROVIDER = th.PropertiesList(
+IDENTITY_PROVIDER = record(
     _id(),
     *_strings("type", "issuerMode", "name", "status"),
     *_CREATED_UPDATED,
@@ -213,7 +222,7 @@ IDENTITY_PROVIDER = th.PropertiesList(
     DELETED_AT,
 )
 
-AUTHORIZATION_SERVER = th.PropertiesList(
+AUTHORIZATION_SERVER = record(
     _id(),
     *_strings("name", "description", "issuer", "issuerMode", "status"),
     th.Property("audiences", th.ArrayType(th.StringType)),
@@ -243,7 +252,7 @@ AUTHORIZATION_SERVER = th.PropertiesList(
     DELETED_AT,
 )
 
-TRUSTED_ORIGIN = th.PropertiesList(
+TRUSTED_ORIGIN = record(
     _id(),
     *_strings("name", "origin", "status", "createdBy", "lastUpdatedBy"),
     th.Property("scopes", th.ArrayType(OPEN_ITEM)),

@@ -11,6 +11,8 @@ import typing as t
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+import idna
+
 from tap_okta.errors import ConfigError
 from tap_okta.keys import SigningKey, load_signing_key
 from tap_okta.redact import register_secret
@@ -120,6 +122,33 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
+_DEFAULT_PORTS = {"https": 443, "http": 80}
+
+
+def _without_userinfo(text: str) -> str:
+    """``text`` for an error message: anything up to an ``@`` in it may be a user
+    name and password (even where it does not parse as a URL's userinfo)."""
+    scheme, sep, rest = text.rpartition("://")
+    if "@" in rest:
+        rest = rest.rpartition("@")[2]
+    return f"{scheme}{sep}{rest}" if sep else rest
+
+
+def _ascii_host(host: str, shown: str) -> str:
+    """``host`` as DNS and Okta's links spell it: an internationalised domain typed
+    in Unicode becomes its punycode (IDNA) form, a trailing root dot is dropped."""
+    host = host.removesuffix(".")
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except (idna.IDNAError, UnicodeError):
+        raise ConfigError(
+            f"org_url {shown!r} has a host name that is not a valid internationalised "
+            "domain name: expected something like https://acme.okta.com."
+        ) from None
+
+
 def parse_org_url(raw: t.Any) -> OrgURL:
     """Normalize ``org_url``; tolerate paths and admin-console hosts."""
     if not raw or not str(raw).strip():
@@ -128,25 +157,32 @@ def parse_org_url(raw: t.Any) -> OrgURL:
             "https://acme.okta.com (TAP_OKTA_ORG_URL)."
         )
     text = str(raw).strip()
+    shown = _without_userinfo(text)
+    not_a_url = ConfigError(
+        f"org_url {shown!r} is not a URL: expected something like https://acme.okta.com."
+    )
     if "://" not in text:
         text = f"https://{text}"
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError:
-        raise ConfigError(
-            f"org_url {raw!r} is not a URL: expected something like https://acme.okta.com."
-        ) from None
-    host = (parts.hostname or "").lower()
-    if parts.scheme not in {"http", "https"} or not host or " " in text:
-        raise ConfigError(
-            f"org_url {raw!r} is not a URL: expected something like https://acme.okta.com."
-        )
+        raise not_a_url from None
     if parts.username or parts.password:
         raise ConfigError(
             "org_url must not contain a user name or password: credentials go in "
             "api_key or the service app settings."
         )
+    host = (parts.hostname or "").lower()
+    if parts.scheme not in {"http", "https"} or not host or " " in text:
+        raise not_a_url
+    host = _ascii_host(host, shown)
+    if not host:
+        raise not_a_url
+    if port == _DEFAULT_PORTS[parts.scheme]:
+        # Okta's links never name the default port: keeping it would make every
+        # next link look like another origin.
+        port = None
     if parts.scheme == "http" and not _is_loopback(host):
         raise ConfigError(
             f"org_url {parts.scheme}://{host} is not https: Okta is only reachable over "
@@ -162,7 +198,7 @@ def parse_org_url(raw: t.Any) -> OrgURL:
         )
         host = twins[0]
     if parts.path.strip("/") or parts.query:
-        logger.info("org_url: ignoring the path of %s; using the org origin.", text)
+        logger.info("org_url: ignoring the path of %s; using the org origin.", shown)
     return OrgURL(scheme=parts.scheme, host=host, port=port)
 
 
@@ -198,6 +234,12 @@ def choose_auth_method(config: t.Mapping[str, t.Any]) -> str:
 
 
 def parse_start_date(raw: t.Any) -> dt.datetime | None:
+    """``start_date`` as an aware datetime.
+
+    One in the future is a warning, not an error: it only matters while a stream
+    has no bookmark (a scheduled pipeline with state keeps running), and a first
+    run from it reads nothing yet, which the warning says.
+    """
     if raw is None or raw == "":
         return None
     text = str(raw).strip()
@@ -208,7 +250,37 @@ def parse_start_date(raw: t.Any) -> dt.datetime | None:
             f"start_date {text!r} is not an ISO 8601 date: use e.g. 2024-01-31 or "
             "2024-01-31T00:00:00Z."
         ) from None
-    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    value = value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if value > dt.datetime.now(dt.timezone.utc):
+        logger.warning(
+            "start_date %s is in the future: a stream without a bookmark reads nothing "
+            "changed before it (no users, groups or events yet). Check the year, or "
+            "unset start_date to read everything Okta keeps.",
+            text,
+        )
+    return value
+
+
+def parse_api_key(raw: t.Any) -> str:
+    """The API token, refused (never quoted) when it holds what no token holds:
+    it goes into an HTTP header, which a line break would cut and which carries
+    Latin-1 only."""
+    key = str(raw).strip()
+    for position, char in enumerate(key, start=1):
+        if not char.isascii() or not char.isprintable() or char.isspace():
+            kind = (
+                "a line break"
+                if char in "\r\n"
+                else "a space or control character"
+                if char.isascii()
+                else "a non-ASCII character"
+            )
+            raise ConfigError(
+                f"api_key has {kind} at position {position}, which no Okta API token "
+                "holds: copy the token again (one line, nothing around it) and set it as "
+                "api_key (TAP_OKTA_API_KEY)."
+            )
+    return key
 
 
 def parse_scopes(raw: t.Any) -> tuple[str, ...] | None:
@@ -277,7 +349,7 @@ def load_settings(config: t.Mapping[str, t.Any]) -> OktaSettings:
     return OktaSettings(
         org=org,
         auth_method=method,
-        api_key=str(config["api_key"]).strip() if method == API_KEY else None,
+        api_key=parse_api_key(config["api_key"]) if method == API_KEY else None,
         client_id=str(config["client_id"]).strip() if method == SERVICE_APP else None,
         key_id=str(config["key_id"]).strip() if method == SERVICE_APP else None,
         signing_key=signing_key,

@@ -211,9 +211,10 @@ class TapOkta(Tap):
             default=False,
             title="Include client secrets",
             description=(
-                "Keep OIDC client secrets (credentials.oauthClient.client_secret) in "
-                "apps records, and identity providers' in identity_providers records. Off "
-                "by default: they are blanked."
+                "Keep credentials in apps records (OIDC client secrets, shared "
+                "passwords, settings.app passwords, secrets and tokens), app users' "
+                "passwords in app_users, and identity providers' client secrets in "
+                "identity_providers records. Off by default: they are blanked."
             ),
         ),
     ).to_dict()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 import requests
 
 from tap_okta.retry import TIME_SCALE_ENV
+from tap_okta.tap import TapOkta
 from tests.okta_sim import USER_STATUSES
 
 if TYPE_CHECKING:
@@ -116,6 +117,19 @@ def select_streams(catalog: dict[str, Any], streams: tuple[str, ...]) -> dict[st
             if metadata["breadcrumb"] == []:
                 metadata["metadata"]["selected"] = entry["tap_stream_id"] in streams
     return catalog
+
+
+def sync_in_process(config: dict[str, Any], streams: tuple[str, ...]) -> TapRun:
+    """A sync of ``streams`` in this process (the fast tier), its stdout parsed."""
+    catalog = TapOkta(config=config, parse_env_config=False).catalog_dict
+    tap = TapOkta(config=config, catalog=select_streams(catalog, streams), parse_env_config=False)
+    captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    with redirect_stdout(captured):
+        tap.sync_all()
+    captured.seek(0)
+    stdout = captured.read()
+    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    return TapRun(0, stdout, "", messages)
 
 
 def tap_environment(

@@ -14,7 +14,13 @@ from tap_okta.auth import OktaApiKeyAuthenticator
 from tap_okta.client import resolve_org_link
 from tap_okta.errors import UnsafeURLError
 from tap_okta.settings import parse_org_url
-from tests.harness import API_KEY, assert_clean_failure, assert_no_secrets, run_tap
+from tests.harness import (
+    API_KEY,
+    assert_clean_failure,
+    assert_no_secrets,
+    run_tap,
+    sync_in_process,
+)
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
 
@@ -140,6 +146,52 @@ def test_oidc_client_secrets_are_blanked_unless_asked_for(
         if r["id"] in secrets
     }
     assert kept == secrets
+
+
+def _app_secrets(sim: OktaSimulator) -> dict[str, str]:
+    """Every credential the simulated apps and app users carry, by where it is."""
+    found: dict[str, str] = {}
+    for app in sim.org.all_apps():
+        for key, value in (app.get("settings", {}).get("app") or {}).items():
+            if key == "apiToken":
+                found[f"apps {app['id']} settings.app.{key}"] = value
+        password = (app.get("credentials") or {}).get("password") or {}
+        if password.get("value"):
+            found[f"apps {app['id']} credentials.password.value"] = password["value"]
+        for user_id in sim.org.app_users.get(app["id"], {}):
+            app_user = sim.org.app_user_obj(app["id"], user_id) or {}
+            value = (app_user.get("credentials", {}).get("password") or {}).get("value")
+            if value:
+                found[f"app_users {app['id']}/{user_id} credentials.password.value"] = value
+    return found
+
+
+def test_app_passwords_and_api_tokens_are_blanked_unless_asked_for(sim: OktaSimulator) -> None:
+    secrets = _app_secrets(sim)
+    kinds = {where.split()[0] + " " + where.split()[-1] for where in secrets}
+    assert kinds == {
+        "apps settings.app.apiToken",
+        "apps credentials.password.value",
+        "app_users credentials.password.value",
+    }
+    config = {"org_url": sim.base_url, "api_key": API_KEY}
+    default = sync_in_process(config, ("apps", "app_users"))
+    assert default.records("apps")
+    assert default.records("app_users")
+    leaked = [where for where, value in secrets.items() if value in default.stdout]
+    assert not leaked
+    vaulted = [r for r in default.records("apps") if "apiToken" in r["settings"]["app"]]
+    assert vaulted
+    for app in vaulted:
+        assert app["settings"]["app"]["apiToken"] is None
+        # Not secrets: the endpoint beside it, and SWA form-field selectors.
+        assert app["settings"]["app"]["tokenUrl"].startswith("https://")
+    assert any(
+        r["settings"]["app"].get("passwordField") == "password" for r in default.records("apps")
+    )
+    opted_in = sync_in_process({**config, "include_client_secrets": True}, ("apps", "app_users"))
+    missing = [where for where, value in secrets.items() if value not in opted_in.stdout]
+    assert not missing
 
 
 def test_admin_host_links_are_moved_to_the_api_host() -> None:

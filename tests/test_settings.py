@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -227,3 +228,120 @@ def test_unset_settings_take_the_defaults_the_tap_declares() -> None:
 def test_admin_twin_hosts(raw: str, host: str, admin_host: str | None) -> None:
     org = parse_org_url(raw)
     assert (org.host, org.admin_host) == (host, admin_host)
+
+
+# --- setup mistakes that ended in a traceback or echoed a secret (issue 22) ----------
+
+
+@pytest.mark.parametrize(
+    "jwk",
+    [
+        {"kty": "RSA", "d": "x", "n": "y"},  # jwt's InvalidKeyError: no e, p, q
+        {"kty": "RSA", "d": "x"},
+        {"kty": "EC", "d": "x"},  # no curve
+    ],
+)
+def test_a_malformed_jwk_is_one_config_error(jwk: dict[str, str]) -> None:
+    with pytest.raises(ConfigError, match="JWK with missing or malformed members"):
+        load_signing_key(json.dumps(jwk))
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/home/me/okta/private-key.pem",
+        "~/keys/okta.pem",
+        "./okta-key.json",
+        "C:\\Users\\me\\okta.pem",
+        "okta_private.key",
+    ],
+)
+def test_a_private_key_given_as_a_file_path_is_named_as_one(path: str) -> None:
+    with pytest.raises(ConfigError, match="looks like a file path: paste the key's contents"):
+        load_signing_key(path)
+
+
+@pytest.mark.parametrize(
+    ("api_key", "fragment"),
+    [
+        ("00abcdefghij\n0123456789", "a line break at position 13"),
+        ("00abcdefghij\r\nklmnop", "a line break"),
+        ("00abcdéfghij0123456789", "a non-ASCII character at position 7"),
+        ("00abcdefghij\u20ac0123456789", "a non-ASCII character"),
+        ("00abcdef ghij0123456789", "a space or control character"),
+        ("00abcdef\x00ghij0123456789", "a space or control character"),
+    ],
+)
+def test_an_api_key_no_header_can_carry_is_refused_without_quoting_it(
+    api_key: str, fragment: str
+) -> None:
+    with pytest.raises(ConfigError, match=fragment) as info:
+        load_settings({"org_url": "https://acme.okta.com", "api_key": api_key})
+    message = info.value.message
+    assert "api_key" in message
+    assert not [part for part in re.findall(r"[0-9a-z]{5,}", api_key) if part in message]
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "https://admin:hunter2secret@acme okta.com",
+        "https://admin:hunter2secret@acme.okta.com:notaport",
+        "ftp://admin:hunter2secret@acme.okta.com",
+        "https://admin:hunter2/secret@acme.okta.com",  # "/" ends urlsplit's userinfo
+        "admin:hunter2secret@acme.okta.com:99999",
+    ],
+)
+def test_a_password_in_a_malformed_org_url_is_never_echoed(raw: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        parse_org_url(raw)
+    message = info.value.message
+    assert "org_url" in message
+    assert "hunter2" not in message
+    assert "secret" not in message
+    assert "admin" not in message
+
+
+@pytest.mark.parametrize(
+    ("raw", "origin"),
+    [
+        ("https://acme.okta.com:443", "https://acme.okta.com"),
+        ("https://acme.okta.com:443/", "https://acme.okta.com"),
+        ("https://acme.okta.com.", "https://acme.okta.com"),
+        ("https://acme.okta.com.:443/app/UserHome", "https://acme.okta.com"),
+        ("http://localhost:80", "http://localhost"),
+        ("http://localhost.:8990", "http://localhost:8990"),
+        ("https://acme.okta.com:8443", "https://acme.okta.com:8443"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
+        ("https://LOGIN.Bücher.example/", "https://login.xn--bcher-kva.example"),
+        ("https://xn--bcher-kva.example", "https://xn--bcher-kva.example"),
+        ("https://сотрудники.пример.рф", "https://xn--d1aiahneogkl.xn--e1afmkfd.xn--p1ai"),
+    ],
+)
+def test_default_ports_trailing_dots_and_unicode_hosts_are_normalized(
+    raw: str, origin: str
+) -> None:
+    org = parse_org_url(raw)
+    assert org.origin == origin
+    # Okta's next links name neither the default port nor the root dot, in punycode.
+    assert org.owns(f"{origin}/api/v1/users?after=00u1&limit=200")
+
+
+def test_an_invalid_internationalised_host_is_one_config_error() -> None:
+    with pytest.raises(ConfigError, match="not a valid internationalised domain name"):
+        parse_org_url("https://a\u200db.example")  # a joiner where IDNA allows none
+
+
+def test_a_start_date_in_the_future_is_accepted_with_one_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    base = {"org_url": "https://acme.okta.com", "api_key": "k" * 20}
+    load_settings({**base, "start_date": "2024-01-31"})
+    assert "in the future" not in caplog.text
+    settings = load_settings({**base, "start_date": "2999-01-31T00:00:00Z"})
+    assert settings.start_date is not None
+    assert settings.start_date.year == 2999
+    warnings = [r for r in caplog.records if "in the future" in r.getMessage()]
+    assert len(warnings) == 1
+    assert warnings[0].levelname == "WARNING"
+    assert "2999-01-31T00:00:00Z" in warnings[0].getMessage()

@@ -227,7 +227,15 @@ def test_custom_roles_permissions_and_resource_sets(
         assert len(bodies) >= 2
         assert [r["id"] for r in roles] == sorted(org.custom_roles)
         assert 3 <= len(roles) <= 5
-        assert set(roles[0]) == {"id", "label", "description", "created", "lastUpdated", "_links"}
+        assert set(roles[0]) == {
+            "id",
+            "label",
+            "description",
+            "isCloneable",
+            "created",
+            "lastUpdated",
+            "_links",
+        }
         assert bodies[0]["_links"]["next"]["href"].startswith(sim.url("/api/v1/iam/roles?after="))
         sets = [
             s

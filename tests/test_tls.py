@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 import requests
 
-from tap_okta.errors import TLSVerificationError
+from tap_okta.errors import ConfigError, TLSVerificationError
 from tap_okta.retry import fail_fast, untrusted_certificate
+from tap_okta.sessions import open_session
 from tests.harness import (
     ALL_SCOPES,
     API_KEY,
@@ -22,7 +23,7 @@ from tests.harness import (
 )
 from tests.okta_sim import OktaSimulator
 
-NO_BUNDLE = {"REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": ""}
+NO_BUNDLE = {"REQUESTS_CA_BUNDLE": "", "CURL_CA_BUNDLE": "", "SSL_CERT_FILE": ""}
 
 
 @pytest.fixture
@@ -54,6 +55,8 @@ def config_for(sim: OktaSimulator, method: str) -> dict[str, Any]:
         ("api_key", "REQUESTS_CA_BUNDLE"),
         ("api_key", "CURL_CA_BUNDLE"),
         ("service_app", "REQUESTS_CA_BUNDLE"),
+        ("api_key", "SSL_CERT_FILE"),
+        ("service_app", "SSL_CERT_FILE"),
     ],
 )
 def test_the_ca_bundle_from_the_environment_is_trusted(
@@ -117,3 +120,38 @@ def test_only_a_failed_certificate_verification_is_final() -> None:
     assert untrusted_certificate(_ssl_error(dropped)) is None
     fail_fast(_ssl_error(dropped), "https://acme.okta.com")
     fail_fast(requests.exceptions.ConnectTimeout("timed out"), "https://acme.okta.com")
+
+
+def test_ssl_cert_file_is_trusted_after_the_requests_variables(
+    tls_sim: OktaSimulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    assert tls_sim.ca_file is not None
+    for name, value in NO_BUNDLE.items():
+        monkeypatch.setenv(name, value)
+    # Without any variable: certifi's bundle, which does not know the simulator's CA.
+    with pytest.raises(requests.exceptions.SSLError):
+        open_session(tls_sim.base_url).get(tls_sim.base_url + "/api/v1/users", timeout=10)
+    monkeypatch.setenv("SSL_CERT_FILE", tls_sim.ca_file)
+    session = open_session(tls_sim.base_url)
+    assert session.verify == tls_sim.ca_file
+    response = session.get(
+        tls_sim.base_url + "/api/v1/users", headers={"Authorization": f"SSWS {API_KEY}"}
+    )
+    assert response.status_code == 200
+    # REQUESTS_CA_BUNDLE, the variable requests itself reads, wins.
+    other = tmp_path / "other.pem"
+    other.write_text("")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(other))
+    assert open_session(tls_sim.base_url).verify == str(other)
+
+
+def test_an_ssl_cert_file_that_is_not_a_file_is_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    for name, value in NO_BUNDLE.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "missing.pem"))
+    with pytest.raises(
+        ConfigError, match=r"SSL_CERT_FILE names .*missing\.pem, which is not a file"
+    ):
+        open_session("https://acme.okta.com")

@@ -24,7 +24,7 @@ from tap_okta.changes import (
 from tap_okta.client import OktaStream, listing
 from tap_okta.errors import OktaAPIError
 from tap_okta.polling import LOGS_SCOPE
-from tap_okta.redact import blank_client_secret
+from tap_okta.redact import blank_app_secrets, blank_app_user_secrets
 from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.base import DirectoryStream
 
@@ -81,9 +81,9 @@ class AppsStream(DirectoryStream):
 
     @override
     def post_process(self, row: Record, context: Context | None = None) -> Record | None:
-        # OIDC client secrets do not belong in a warehouse unless asked for.
-        client = (row.get("credentials") or {}).get("oauthClient")
-        blank_client_secret(client, keep=self.okta.settings.include_client_secrets)
+        # Client secrets, passwords and API tokens do not belong in a warehouse
+        # unless asked for.
+        blank_app_secrets(row, keep=self.okta.settings.include_client_secrets)
         return row
 
 
@@ -268,6 +268,12 @@ class AppUsersStream(AssignmentStream):
     schema = schemas.APP_USER.to_dict()
     change_events = APP_USER_EVENTS
     principal_target = "User"
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # An app user's own password (SWA, shared credentials) stays out of a warehouse.
+        blank_app_user_secrets(row, keep=self.okta.settings.include_client_secrets)
+        return row
 
     def derived_keys(self) -> Iterator[tuple[tuple[str, str], Change]]:
         """A member who joins or leaves a group gains or loses that group's apps

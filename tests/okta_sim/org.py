@@ -13,6 +13,7 @@ same lock while it computes a page, so a page is always a consistent snapshot.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import random
 import string
@@ -60,6 +61,16 @@ from .oauth import (
 )
 from .plain_lists import PLAIN_LISTS, PlainList
 from .security import SecurityMixin
+
+# Sign-on modes whose apps keep credentials for their users (Okta's password vault):
+# their app users carry a password and their settings a shared secret.
+_VAULTED_MODES = ("AUTO_LOGIN", "SECURE_PASSWORD_STORE")
+
+
+def sim_secret(*parts: str) -> str:
+    """A stable secret-looking value (no rng drawn: the generated org stays the same)."""
+    return "sim-" + hashlib.sha256("/".join(parts).encode()).hexdigest()[:32]
+
 
 ALL_FAMILIES = frozenset(
     {
@@ -663,6 +674,16 @@ class Org(SecurityMixin):
                 "url": f"https://{_slug(label)}.example.com/login",
                 "loginUrlRegex": None,
             }
+            if mode in _VAULTED_MODES:
+                # Secrets app templates carry: a provisioning API token and, for
+                # shared-credential apps, the shared password (never in a warehouse
+                # unless include_client_secrets).
+                settings["app"]["apiToken"] = sim_secret(aid, "apiToken")
+                settings["app"]["tokenUrl"] = f"https://{_slug(label)}.example.com/token"
+                if mode == "SECURE_PASSWORD_STORE":
+                    credentials["scheme"] = "SHARED_USERNAME_AND_PASSWORD"
+                    credentials["userName"] = f"shared@{_slug(label)}.example.com"
+                    credentials["password"] = {"value": sim_secret(aid, "password")}
             if mode == "BROWSER_PLUGIN":
                 settings["app"].update(
                     {
@@ -1199,6 +1220,9 @@ class Org(SecurityMixin):
         extras = table.extras.get(user_id, {})
         login = self.users[user_id]["profile"].get("login") if user_id in self.users else None
         created = fmt_seconds(row.created)
+        credentials: dict[str, Any] = {"userName": extras.get("userName", login)}
+        if self.apps.get(app_id, {}).get("signOnMode") in _VAULTED_MODES:
+            credentials["password"] = {"value": sim_secret(app_id, user_id, "password")}
         return {
             "id": user_id,
             "externalId": None,
@@ -1209,7 +1233,7 @@ class Org(SecurityMixin):
             "statusChanged": created,
             "passwordChanged": None,
             "syncState": row.sync_state,
-            "credentials": {"userName": extras.get("userName", login)},
+            "credentials": credentials,
             "profile": copy.deepcopy(extras.get("profile", {})),
             "_links": {
                 "app": {"href": self._link(f"/api/v1/apps/{app_id}")},
@@ -1314,6 +1338,26 @@ class Org(SecurityMixin):
         self.groups[group_id]["lastMembershipUpdated"] = fmt_seconds(ts)
         self._member_cache.pop(group_id, None)
         self._bump("groups")
+
+    # --- fields a newer Okta adds ---------------------------------------------------------
+
+    #: One top-level field per object kind that no schema of the tap names (a string,
+    #: an object, a number), as a newer Okta would add them to its answers.
+    NEW_FIELDS: ClassVar[dict[str, tuple[str, Any]]] = {
+        "users": ("lifecycleReason", "ADMIN_ACTION"),
+        "groups": ("sourceDirectory", {"type": "ACTIVE_DIRECTORY", "domain": "corp.example"}),
+        "apps": ("priorityLevel", 3),
+    }
+
+    def add_new_fields(self) -> None:
+        """Give every user, group and app its ``NEW_FIELDS`` field (no rng drawn, no
+        event logged: a rollout, not a change an admin made)."""
+        with self.lock:
+            for kind, (name, value) in self.NEW_FIELDS.items():
+                objects: dict[str, dict[str, Any]] = getattr(self, kind)
+                for obj in objects.values():
+                    obj[name] = copy.deepcopy(value)
+                self._bump(kind)
 
     # --- System Log entries for directory changes --------------------------------------
 

@@ -328,6 +328,8 @@ class SecurityMixin:
                 "id": rid,
                 "label": label,
                 "description": description,
+                # Okta answers with it since 2025 (the Admin Console's "Clone role").
+                "isCloneable": True,
                 "created": _fmt(created),
                 "lastUpdated": _fmt(updated),
             }
