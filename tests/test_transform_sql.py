@@ -336,8 +336,8 @@ def dbt_build(manifest: Manifest, path: Path, workdir: Path, command: str = "bui
         for r in (result.result or [])
         if str(r.status) not in ("success", "pass")
     ]
+    assert not failures, failures  # a model that failed, or a data test that did
     assert result.success, result.exception
-    assert not failures
 
 
 @dataclass
