@@ -21,6 +21,7 @@ import socket
 import threading
 import time
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,6 +52,8 @@ class Rule:
     #: Headers to set (a value of None removes the header).
     headers: dict[str, str | None] = field(default_factory=dict)
     body: bytes | None = None
+    #: A function of the simulator's body that returns the body to send.
+    edit: Callable[[bytes], bytes] | None = None
     #: Seconds between two bytes of the body.
     trickle: float = 0.0
     #: Send this many bytes of the body, then close the connection.
@@ -211,6 +214,8 @@ class _ProxyHandler(BaseHTTPRequestHandler):
             changes["Content-Encoding"] = "gzip"
         elif rule.body is not None:
             body = rule.body
+        elif rule.edit is not None:
+            body = rule.edit(body)
         lowered = {name.lower() for name in changes}
         headers = [(k, v) for k, v in headers if k.lower() not in lowered]
         headers += [(k, v) for k, v in changes.items() if v is not None]
