@@ -106,6 +106,26 @@ def test_a_trickle_that_stops_is_ridden_through(proxy: HostileProxy, sim: OktaSi
 
 @pytest.mark.cli
 @pytest.mark.timeout(60)
+def test_a_trickling_token_answer_is_cut_at_request_timeout_too(
+    proxy: HostileProxy, sim: OktaSimulator
+) -> None:
+    rule = Rule(path=TOKEN, trickle=0.05, times=1)
+    proxy.add(rule)
+    app = sim.org.register_service_app(scopes=set(ALL_SCOPES))
+    config = service_app_config(sim, app, org_url=proxy.base_url, request_timeout=1)
+    started = time.monotonic()
+    run = run_tap(config, streams=("groups",), timeout=60)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "Token request failed (the whole answer took longer than request_timeout=1 s)" in (
+        run.stderr
+    )
+    assert rule.hits == 1
+    assert len(run.ids("groups")) == len(sim.org.all_groups())
+    assert time.monotonic() - started < 30
+
+
+@pytest.mark.cli
+@pytest.mark.timeout(60)
 def test_next_links_that_go_round_in_a_circle_stop_the_read(
     proxy: HostileProxy, sim: OktaSimulator
 ) -> None:
@@ -379,6 +399,11 @@ def test_a_wait_past_max_run_seconds_stops_instead() -> None:
     limiter.observe(USERS, _answer(clock, "0", clock.now + 40))
     with pytest.raises(RunCapReached):
         limiter.before_request(USERS, run_left=10)
+    assert not clock.slept
+    throttled = _answer(clock, "0", clock.now + 40)
+    throttled.status_code = 429
+    with pytest.raises(RunCapReached):
+        limiter.after_429(USERS, throttled, attempt=1, run_left=10)
     assert not clock.slept
     budget = RunBudget(10, clock=lambda: clock.now)
     clock.now += 4
