@@ -306,6 +306,18 @@ def test_a_foreign_next_link_on_the_last_log_page_is_refused(proxy: HostileProxy
     assert "1700000000000_1" not in cursors
 
 
+@pytest.mark.cli
+@pytest.mark.timeout(60)
+def test_a_foreign_next_link_of_a_list_is_refused_and_its_first_page_kept(
+    proxy: HostileProxy,
+) -> None:
+    foreign = '<http://127.0.0.2:9/api/v1/users?after=x&limit=200>; rel="next"'
+    proxy.add(Rule(path=USERS, headers={"Link": foreign}))
+    run, _ = run_users(proxy)
+    assert_clean_failure(run, "stream 'users'", "points at http://127.0.0.2:9", "refusing")
+    assert len(run.ids("users")) == 200
+
+
 # --- in-process: the proxy, the adapter, the limiter ---------------------------------
 
 
