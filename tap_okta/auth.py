@@ -18,6 +18,7 @@ import base64
 import hashlib
 import json
 import logging
+import math
 import time
 import typing as t
 import uuid
@@ -35,6 +36,7 @@ from tap_okta.redact import register_secret
 from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
 from tap_okta.sessions import open_session
 from tap_okta.settings import origin_of
+from tap_okta.transport import guard
 
 if t.TYPE_CHECKING:
     from tap_okta.keys import SigningKey
@@ -149,7 +151,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._backoff = backoff or Backoff()
         # Token requests must not go through the API session: its auth hook is
         # this very authenticator.
-        self._session = open_session(org.origin)
+        self._session = guard(open_session(org.origin))
         self._expires_at = 0.0  # monotonic
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
@@ -243,6 +245,8 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             if response.status_code == 429:
                 self._limiter.after_429(TOKEN_BUCKET, response, attempt=failures + 1)
                 continue
+            if 300 <= response.status_code < 400:
+                raise self._redirected(response)
             if response.status_code >= 500 or body is None:
                 failures += 1
                 what = (
@@ -298,7 +302,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         token = str(body["access_token"])
         register_secret(token)
         self.access_token = token
-        self.expires_in = int(body.get("expires_in") or 3600)
+        self.expires_in = _lifetime(body.get("expires_in"))
         self._expires_at = time.monotonic() + self.expires_in
         self._token_type = str(body.get("token_type") or "Bearer")
         # Okta names the granted scopes; without the field, what was asked for.
@@ -308,6 +312,16 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             self._token_type,
             self.expires_in,
             body.get("scope", self.oauth_scopes),
+        )
+
+    def _redirected(self, response: requests.Response) -> OktaAuthError:
+        location = origin_of(response.headers.get("Location")) or "no location"
+        return OktaAuthError(
+            f"The token endpoint {self._org.token_url} answered with a redirect "
+            f"(HTTP {response.status_code} to {location}): a proxy or a login page is "
+            "answering instead of Okta, and tap-okta sends no credentials through a "
+            "redirect. org_url must be the org's API URL (https://NAME.okta.com); check "
+            "HTTPS_PROXY and any proxy in between."
         )
 
     def _token_error(self, status: int, error: str, description: str) -> OktaAuthError:
@@ -365,6 +379,39 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         nonce = response.headers.get("DPoP-Nonce")
         if nonce and self._dpop:
             self._dpop.nonce = nonce
+
+
+#: Okta's access tokens live 5 minutes to a day (one hour by default).
+DEFAULT_TOKEN_LIFETIME = 3600
+MAX_TOKEN_LIFETIME = 86400
+
+
+def _lifetime(expires_in: t.Any) -> int:
+    """The token's lifetime in seconds from ``expires_in``; a value that is not a
+    sane number of seconds is taken as Okta's default (a token rejected earlier is
+    renewed on its 401 anyway)."""
+    try:
+        seconds = float(expires_in)
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if expires_in is None or not math.isfinite(seconds) or seconds <= 0:
+        if expires_in is not None:
+            logger.warning(
+                "The token endpoint gave expires_in=%.40r, not a number of seconds; "
+                "assuming Okta's default of %d s.",
+                expires_in,
+                DEFAULT_TOKEN_LIFETIME,
+            )
+        return DEFAULT_TOKEN_LIFETIME
+    if seconds > MAX_TOKEN_LIFETIME:
+        logger.warning(
+            "The token endpoint gave expires_in=%.40r, longer than Okta's longest token "
+            "lifetime; renewing it after %d s.",
+            expires_in,
+            MAX_TOKEN_LIFETIME,
+        )
+        return MAX_TOKEN_LIFETIME
+    return int(seconds)
 
 
 def _clock_related(description: str) -> bool:

@@ -20,6 +20,11 @@ import typing as t
 logger = logging.getLogger("tap-okta")
 
 
+class RunCapReached(Exception):
+    """A wait (for a rate-limit window) would end past ``max_run_seconds``: the read
+    stops now, before the page it waited for, as at a page boundary."""
+
+
 class RunBudget:
     """The run's deadline, and what was left for the next run."""
 
@@ -33,6 +38,12 @@ class RunBudget:
     @property
     def expired(self) -> bool:
         return self._deadline is not None and self._clock() >= self._deadline
+
+    def seconds_left(self) -> float | None:
+        """Seconds until the cap (None: no cap)."""
+        if self._deadline is None:
+            return None
+        return max(0.0, self._deadline - self._clock())
 
     def stop(self, stream: str, where: str) -> None:
         """``stream`` stopped early; ``where`` says what its next run reads."""

@@ -31,6 +31,7 @@ from typing_extensions import override
 
 from tap_okta import sdk_compat
 from tap_okta.auth import OktaApiKeyAuthenticator, OktaServiceAppAuthenticator
+from tap_okta.budget import RunCapReached
 from tap_okta.errors import (
     OktaAPIError,
     OktaTapError,
@@ -48,6 +49,7 @@ from tap_okta.ratelimit import RateLimiter, ServerClock
 from tap_okta.retry import TRANSIENT_ERRORS, Backoff, describe_transient, fail_fast, never_reached
 from tap_okta.sessions import open_session
 from tap_okta.settings import API_KEY, origin_of
+from tap_okta.transport import guard
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, Generator, Iterable, Iterator
@@ -74,6 +76,10 @@ class RateLimitedError(RetriableAPIError):
     def __init__(self, message: str, response: requests.Response) -> None:
         super().__init__(message, response)
         self.okta_response = response
+
+
+class PagingCycleError(OktaAPIError):
+    """Okta's next links lead back to a page this read already had."""
 
 
 class TransientResponseError(RetriableAPIError):
@@ -187,7 +193,7 @@ class OktaConnection:
             settings=settings,
             authenticator=authenticator,
             rate_limiter=limiter,
-            session=open_session(settings.org.origin),
+            session=guard(open_session(settings.org.origin)),
         )
         OPENED.append(connection)
         return connection
@@ -235,6 +241,8 @@ class OktaLinkPaginator(BaseHATEOASPaginator):
         self._stream_name = stream_name
         #: Asked after each page's records are written: True ends the read there.
         self._stop = stop
+        #: The next links followed in this read, to catch a cycle.
+        self._followed: set[str] = set()
 
     @override
     def has_more(self, response: requests.Response) -> bool:
@@ -243,7 +251,22 @@ class OktaLinkPaginator(BaseHATEOASPaginator):
     @override
     def get_next_url(self, response: requests.Response) -> str | None:
         url = response.links.get("next", {}).get("url")
-        return resolve_org_link(url, self._org, self._stream_name) if url else None
+        return self.follow(url) if url else None
+
+    def follow(self, url: str) -> str:
+        """Okta's next link, on the org and never one this read already followed:
+        links that go round in a circle would read the same pages for ever."""
+        link = resolve_org_link(url, self._org, self._stream_name)
+        if link in self._followed:
+            raise PagingCycleError(
+                f"Okta's next-page links for stream '{self._stream_name}' go round in a "
+                f"circle: {org_relative(link)} was already read in this run. Stopping "
+                "rather than emitting the same records again; a proxy or cache between "
+                "the tap and Okta may be rewriting Link headers. Re-run later: the run "
+                "resumes from its last saved state."
+            )
+        self._followed.add(link)
+        return link
 
 
 class IamPaginator(OktaLinkPaginator):
@@ -258,7 +281,7 @@ class IamPaginator(OktaLinkPaginator):
         if not isinstance(body, dict):
             return None
         href = ((body.get("_links") or {}).get("next") or {}).get("href")
-        return resolve_org_link(href, self._org, self._stream_name) if href else None
+        return self.follow(href) if href and isinstance(href, str) else None
 
 
 def listing(stream: OktaStream, listing_type: type[OktaStream]) -> OktaStream:
@@ -480,6 +503,12 @@ class OktaStream(RESTStream["SplitResult"]):
     def request_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         try:
             yield from super().request_records(context)
+        except RunCapReached:
+            # A wait for a rate-limit window would end past max_run_seconds: stop
+            # before the page, as at a page boundary (only reads that resume by
+            # page are asked, see run_left).
+            self.cut_short = True
+            self.budget.stop(self.name, self.resumes_from())
         except OktaTapError:
             # State always matches what was written (see bookmarks): save it, so
             # a re-run resumes here rather than at the last periodic STATE.
@@ -511,6 +540,11 @@ class OktaStream(RESTStream["SplitResult"]):
         self.cut_short = True
         self.budget.stop(self.name, self.resumes_from())
         return True
+
+    def run_left(self) -> float | None:
+        """Seconds a rate-limit wait may take before the read stops instead (None:
+        no cap, or a read that cannot stop between pages and must finish)."""
+        return self.budget.seconds_left() if self.resumes_by_page else None
 
     def resumes_from(self) -> str:
         """What the next run reads of this stream, when this one was cut short."""
@@ -602,12 +636,14 @@ class OktaStream(RESTStream["SplitResult"]):
             failures = throttles = 0
             renewed = False
             while True:
-                self.okta.rate_limiter.before_request(self.path or "")
+                self.okta.rate_limiter.before_request(self.path or "", self.run_left())
                 try:
                     response = func(prepared_request, context)
                 except RateLimitedError as exc:
                     throttles += 1
-                    self.okta.rate_limiter.after_429(self.path or "", exc.okta_response, throttles)
+                    self.okta.rate_limiter.after_429(
+                        self.path or "", exc.okta_response, throttles, self.run_left()
+                    )
                     continue
                 except RenewAuthError as exc:
                     if renewed:
@@ -713,6 +749,17 @@ class OktaStream(RESTStream["SplitResult"]):
     @override
     def parse_response(self, response: requests.Response) -> Iterable[dict[str, t.Any]]:
         body = self.body_of(response)
+        path = urlsplit(response.url).path
+        if isinstance(body, dict) and body.get("errorCode"):
+            # A 200 that carries Okta's error (a gateway or proxy rewrote the status).
+            raise OktaAPIError(
+                f"Okta answered {path} for stream '{self.name}' with HTTP "
+                f"{response.status_code} but an error in the body "
+                f"({summarize_okta_error(response)}); re-run later, and if it persists "
+                "check any proxy between the tap and Okta.",
+                status=response.status_code,
+                code=str(body.get("errorCode")),
+            )
         if self.single_object and isinstance(body, dict):
             yield body
             return
@@ -723,11 +770,39 @@ class OktaStream(RESTStream["SplitResult"]):
                     f"Okta answered {self.path} for stream '{self.name}' without the list "
                     f"'{self.records_key}' it documents: check org_url."
                 )
-            yield from items
+            yield from self._checked_items(items, path)
             return
         if not isinstance(body, list):
             raise OktaAPIError(
-                f"Okta answered {urlsplit(response.url).path} for stream '{self.name}' with "
+                f"Okta answered {path} for stream '{self.name}' with "
                 f"a JSON {type(body).__name__} where a list was expected: check org_url."
             )
-        yield from body
+        yield from self._checked_items(body, path)
+
+    #: Fields every item of the stream's list carries (the tap keys records by them);
+    #: None: ``id`` when it is part of the primary key.
+    required_fields: t.ClassVar[tuple[str, ...] | None] = None
+
+    def _checked_items(self, items: list[t.Any], path: str) -> list[dict[str, t.Any]]:
+        """The page's items, refused unless each is an object with the required fields:
+        anything else is a mangled answer, and would fail later without saying so."""
+        required = self.required_fields
+        if required is None:
+            required = ("id",) if "id" in (self.primary_keys or ()) else ()
+        for item in items:
+            if not isinstance(item, dict):
+                raise OktaAPIError(
+                    f"Okta answered {path} for stream '{self.name}' with a list holding "
+                    f"a JSON {type(item).__name__} where each item should be an object: "
+                    "the answer was mangled (a proxy in between?). Re-run later: the run "
+                    "resumes from its last saved state."
+                )
+            missing = [name for name in required if item.get(name) in (None, "")]
+            if missing:
+                raise OktaAPIError(
+                    f"Okta answered {path} for stream '{self.name}' with a record without "
+                    f"'{missing[0]}', which every {self.name} record has: the answer was "
+                    "mangled (a proxy in between?). Re-run later: the run resumes from its "
+                    "last saved state."
+                )
+        return items

@@ -101,6 +101,10 @@ def json_body(
         raise UnreadableBody(
             "Okta's answer was not valid JSON (truncated or mangled in transit)"
         ) from None
+    except RecursionError:
+        raise UnreadableBody(
+            "Okta's answer was JSON nested too deep to read (mangled in transit?)"
+        ) from None
 
 
 def json_object(response: requests.Response) -> dict[str, t.Any] | None:

@@ -55,6 +55,7 @@ class SystemLogReader(OktaStream):
     path = "/api/v1/logs"
     page_size = 1000
     oauth_scope = LOGS_SCOPE
+    required_fields = ("uuid", "published")
 
     def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
         super().__init__(*args, **kwargs)
@@ -96,7 +97,9 @@ class SystemLogReader(OktaStream):
         self._pages[response] = (len(events), _newest(events))
         next_url = response.links.get("next", {}).get("url")
         if next_url:
-            self.last_next = org_relative(next_url)
+            # Checked here too: on the last page the link is never followed, only saved.
+            link = resolve_org_link(next_url, self.okta.settings.org, self.name)
+            self.last_next = org_relative(link)
         yield from events
 
     def caught_up(self, response: requests.Response) -> bool:

@@ -20,6 +20,7 @@ import typing as t
 from collections import deque
 from dataclasses import dataclass
 
+from tap_okta.budget import RunCapReached
 from tap_okta.errors import OktaUnavailableError
 from tap_okta.retry import time_scale
 
@@ -42,8 +43,8 @@ def _header_ints(response: requests.Response, name: str) -> list[int]:
     for part in (raw or "").split(","):
         try:
             values.append(int(float(part.strip())))
-        except ValueError:
-            continue
+        except (ValueError, OverflowError):
+            continue  # not a number, or inf / 1e999: no usable value
     return values
 
 
@@ -129,6 +130,8 @@ class BucketState:
     limit: int
     remaining: int
     reset_at: float  # on the local monotonic clock
+    #: Seconds to the reset as announced (uncapped), for messages.
+    announced: float = 0.0
     #: Requests this run sent in the current window.
     sent: int = 0
 
@@ -158,9 +161,11 @@ class RateLimiter:
         #: Per bucket, the most requests a window took before Okta answered 429 (its
         #: per-token ceiling): later windows stay below it.
         self._learned: dict[str, int] = {}
-        self.throttled_seconds = 0.0  # waits in 429s, counted against max_wait
+        self.throttled_seconds = 0.0  # waits in 429s
         self.throttled_responses = 0
         self.paced_seconds = 0.0  # planned waits for a window to reset
+        #: Waits counted against max_wait: 429s, and windows emptied by others.
+        self.budgeted_seconds = 0.0
 
     def observe(self, route: str, response: requests.Response) -> None:
         """Record a bucket's state from any response that carries the headers."""
@@ -179,6 +184,7 @@ class RateLimiter:
             remaining=min(remaining),
             reset_at=reset_at,
             sent=previous.sent if previous is not None and same_window else 1,
+            announced=self.announced_reset(response) or wait,
         )
 
     def allowed(self, bucket: str, limit: int) -> int:
@@ -187,8 +193,27 @@ class RateLimiter:
         learned = self._learned.get(bucket)
         return min(allowed, learned) if learned else allowed
 
-    def before_request(self, route: str) -> None:
-        """Wait for the bucket to reset once this run has used its share of it."""
+    def announced_reset(self, response: requests.Response) -> float | None:
+        """Seconds until the reset the response announces, uncapped (for messages)."""
+        resets = _header_ints(response, "X-Rate-Limit-Reset")
+        return max(min(resets) - self.server_clock.now(), 0.0) if resets else None
+
+    def _within_run(self, wait: float, bucket: str, run_left: float | None) -> None:
+        if run_left is not None and wait > run_left:
+            logger.info(
+                "Rate limit: waiting %.1f s for %s would end past max_run_seconds; "
+                "stopping the read here.",
+                wait,
+                bucket,
+            )
+            raise RunCapReached(bucket)
+
+    def before_request(self, route: str, run_left: float | None = None) -> None:
+        """Wait for the bucket to reset once this run has used its share of it.
+
+        ``run_left``: seconds left before ``max_run_seconds`` for a read that can
+        stop between pages (None: it cannot); a longer wait raises ``RunCapReached``.
+        """
         bucket = okta_bucket(route)
         state = self._buckets.get(bucket)
         if state is None:
@@ -204,6 +229,21 @@ class RateLimiter:
             state.sent += 1
             return
         wait += self._scale * self._rng.uniform(0, _RESET_JITTER_SECONDS)
+        self._within_run(wait, bucket, run_left)
+        if state.sent < allowed:
+            # The bucket is empty before this run used its share: other integrations
+            # drained it, or a header says so. Not the tap's own pacing: count it.
+            if self.budgeted_seconds + wait > self.max_wait:
+                raise OktaUnavailableError(
+                    f"Okta's rate-limit headers say {bucket} has {state.remaining} of "
+                    f"{state.limit} requests left until its reset in {state.announced:.0f} "
+                    f"s, though this run sent only {state.sent} in this window: waiting "
+                    f"would pass rate_limit_max_wait={self.max_wait:g} (waited "
+                    f"{self.budgeted_seconds:.0f} s so far). Other integrations may be "
+                    "draining the bucket, or a proxy rewrites Okta's headers: run later, "
+                    "or raise rate_limit_max_wait; re-running resumes from the saved state."
+                )
+            self.budgeted_seconds += wait
         logger.info(
             "Rate limit: %s has used %d of %d requests in this window (this run may use "
             "%d, rate_limit_share=%s); waiting %.1f s for the window to reset.",
@@ -218,7 +258,13 @@ class RateLimiter:
         self.paced_seconds += wait
         del self._buckets[bucket]
 
-    def after_429(self, route: str, response: requests.Response, attempt: int) -> None:
+    def after_429(
+        self,
+        route: str,
+        response: requests.Response,
+        attempt: int,
+        run_left: float | None = None,
+    ) -> None:
         """Wait out a 429 until the reset Okta announced; enforce the wait budget.
 
         A 429 while this run had sent fewer requests than its share is Okta's
@@ -247,10 +293,19 @@ class RateLimiter:
             # briefly and increasingly instead of hammering the org.
             wait = max(wait or 0.0, self._scale * min(2.0 ** (attempt - 1), 30.0))
         wait += self._scale * self._rng.uniform(0.05, _RESET_JITTER_SECONDS)
-        if self.throttled_seconds + wait > self.max_wait:
+        announced = self.announced_reset(response)
+        if not concurrency and announced is not None and announced > self.max_wait:
+            raise OktaUnavailableError(
+                f"Okta answered 429 (too many requests) for {bucket} and announced the "
+                f"bucket's reset in {announced:.0f} s, beyond rate_limit_max_wait="
+                f"{self.max_wait:g}: not waiting that long. Run later, or raise "
+                "rate_limit_max_wait; re-running resumes from the saved state."
+            )
+        self._within_run(wait, bucket, run_left)
+        if self.budgeted_seconds + wait > self.max_wait:
             raise OktaUnavailableError(
                 f"Okta kept answering 429 (too many requests) for {bucket}: waited "
-                f"{self.throttled_seconds:.0f} s in total, past rate_limit_max_wait="
+                f"{self.budgeted_seconds:.0f} s in total, past rate_limit_max_wait="
                 f"{self.max_wait:.0f}. Other integrations may be draining the same "
                 "bucket: run later, lower their load, or raise rate_limit_max_wait; "
                 "re-running resumes from the saved state."
@@ -264,4 +319,5 @@ class RateLimiter:
         )
         self._sleep(wait)
         self.throttled_seconds += wait
+        self.budgeted_seconds += wait
         self._buckets.pop(bucket, None)

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import requests
 
 from tap_okta.errors import TLSVerificationError
+from tap_okta.transport import DeadlineExceeded
 
 logger = logging.getLogger("tap-okta")
 
@@ -113,6 +114,8 @@ def never_reached(exc: BaseException) -> bool:
 
 def describe_transient(exc: BaseException) -> str:
     """A short, secret-free description of a network failure."""
+    if isinstance(exc, DeadlineExceeded):
+        return str(exc)
     if isinstance(exc, requests.exceptions.Timeout):
         return "the request timed out"
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):

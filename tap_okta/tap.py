@@ -157,8 +157,9 @@ class TapOkta(Tap):
             default=DEFAULT_RATE_LIMIT_MAX_WAIT,
             title="Rate limit max wait",
             description=(
-                "Seconds a run may spend waiting on 429 answers in total before it fails "
-                "(planned pacing waits do not count)."
+                "Seconds a run may spend waiting on 429 answers, and on buckets other "
+                "integrations emptied, in total before it fails (the tap's own pacing to "
+                "its share does not count)."
             ),
         ),
         th.Property(
@@ -166,7 +167,9 @@ class TapOkta(Tap):
             th.NumberType,
             default=DEFAULT_REQUEST_TIMEOUT,
             title="Request timeout",
-            description="Seconds to wait for one Okta response before retrying.",
+            description=(
+                "Seconds one Okta response may take, its whole body included, before retrying."
+            ),
         ),
         th.Property(
             "full_sync_interval_days",

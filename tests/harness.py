@@ -42,6 +42,8 @@ ALL_SCOPES = {"okta.users.read", "okta.groups.read", "okta.apps.read", "okta.log
 # The tap's own backoff and jitter in the CLI runs, shortened (tap_okta.retry.time_scale);
 # the rate-limit windows the simulator announces stay real time.
 TIME_SCALE = 0.1
+#: What Python prints before a traceback; no run of the tap may show one (see run_tap).
+TRACEBACK = "Traceback (most recent call last)"
 #: Whether the running test may start the tap's CLI (tests/conftest.py sets it from the
 #: test's marks, so the fast tier, ``-m "not cli and not e2e"``, stays in-process).
 subprocess_tier = True
@@ -157,8 +159,13 @@ def run_tap(
     kill_signal: int = signal.SIGKILL,
     timeout: float = 240,
     extra_args: tuple[str, ...] = (),
+    expect_traceback: bool = False,
 ) -> TapRun:
-    """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output."""
+    """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output.
+
+    A traceback on stderr fails the test unless it passes ``expect_traceback``: the
+    tap's promise is one line per failure, whatever the test looks at.
+    """
     assert subprocess_tier, "a test that runs the tap's CLI is marked @pytest.mark.cli"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -201,6 +208,8 @@ def run_tap(
                     process.wait()
         stdout = "".join(lines)
         stderr = stderr_path.read_text()
+    if not expect_traceback:
+        assert TRACEBACK not in stderr, f"the tap printed a traceback:\n{stderr[-4000:]}"
     messages = []
     for line in stdout.splitlines():
         if line.strip():

@@ -162,6 +162,8 @@ class GroupMembersStream(DirectoryStream):
     oauth_scope = "okta.groups.read"
     schema = schemas.GROUP_MEMBER.to_dict()
     parent_field = "groupId"
+    # Okta lists a group's members as users; the tap keys them by their id.
+    required_fields = ("id",)
     READ_AT_KEY = state_keys.READ_STARTED
     EVERYONE_KEY = state_keys.EVERYONE
 
