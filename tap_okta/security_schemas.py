@@ -262,7 +262,7 @@ TRUSTED_ORIGIN = record(
 )
 
 # Metadata of an API token (Okta's ApiToken); its value is never listed.
-API_TOKEN = th.PropertiesList(
+API_TOKEN = record(
     _id(),
     *_strings("name", "clientName", "userId", "tokenWindow"),
     *_timestamps("created", "lastUpdated", "expiresAt"),
