@@ -121,19 +121,6 @@ def select_streams(catalog: dict[str, Any], streams: tuple[str, ...]) -> dict[st
     return catalog
 
 
-def sync_in_process(config: dict[str, Any], streams: tuple[str, ...]) -> TapRun:
-    """A sync of ``streams`` in this process (the fast tier), its stdout parsed."""
-    catalog = TapOkta(config=config, parse_env_config=False).catalog_dict
-    tap = TapOkta(config=config, catalog=select_streams(catalog, streams), parse_env_config=False)
-    captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    with redirect_stdout(captured):
-        tap.sync_all()
-    captured.seek(0)
-    stdout = captured.read()
-    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
-    return TapRun(0, stdout, "", messages)
-
-
 def tap_environment(
     env: dict[str, str] | None = None, *, log_level: str = "INFO"
 ) -> dict[str, str]:
@@ -238,7 +225,6 @@ def sync_in_process(
     log as ``stderr``, and a failure the CLI reports in one line (``OktaTapError``)
     as its last ERROR line with return code 1."""
     from tap_okta.errors import OktaTapError
-    from tap_okta.tap import TapOkta
 
     catalog = None
     if streams is not None:

@@ -33,7 +33,7 @@ def test_a_top_level_field_okta_adds_reaches_the_output_for_users_groups_and_app
     sim.org.add_new_fields()
     caplog.set_level(logging.WARNING)
     run = sync_in_process(
-        {"org_url": sim.base_url, "api_key": API_KEY}, ("users", "groups", "apps")
+        {"org_url": sim.base_url, "api_key": API_KEY}, streams=("users", "groups", "apps")
     )
     for stream, (name, value) in Org.NEW_FIELDS.items():
         records = run.records(stream)
@@ -45,7 +45,7 @@ def test_a_top_level_field_okta_adds_reaches_the_output_for_users_groups_and_app
 
 
 def test_custom_roles_keep_is_cloneable(sim: OktaSimulator) -> None:
-    run = sync_in_process({"org_url": sim.base_url, "api_key": API_KEY}, ("custom_roles",))
+    run = sync_in_process({"org_url": sim.base_url, "api_key": API_KEY}, streams=("custom_roles",))
     roles = run.records("custom_roles")
     assert roles
     assert all(role["isCloneable"] is True for role in roles)

@@ -177,7 +177,7 @@ def test_app_passwords_and_api_tokens_are_blanked_unless_asked_for(sim: OktaSimu
         "app_users credentials.password.value",
     }
     config = {"org_url": sim.base_url, "api_key": API_KEY}
-    default = sync_in_process(config, ("apps", "app_users"))
+    default = sync_in_process(config, streams=("apps", "app_users"))
     assert default.records("apps")
     assert default.records("app_users")
     leaked = [where for where, value in secrets.items() if value in default.stdout]
@@ -191,7 +191,9 @@ def test_app_passwords_and_api_tokens_are_blanked_unless_asked_for(sim: OktaSimu
     assert any(
         r["settings"]["app"].get("passwordField") == "password" for r in default.records("apps")
     )
-    opted_in = sync_in_process({**config, "include_client_secrets": True}, ("apps", "app_users"))
+    opted_in = sync_in_process(
+        {**config, "include_client_secrets": True}, streams=("apps", "app_users")
+    )
     missing = [where for where, value in secrets.items() if value not in opted_in.stdout]
     assert not missing
 
