@@ -33,6 +33,10 @@ first.
   nothing is deselected, and the SDK's own conformance only for a record that
   it would change (``Conformance`` decides with one pass over the record,
   using the SDK's own schema tests, precomputed per schema).
+- Before any stream syncs: ``Tap.sync_all`` (final) starts with
+  ``_reset_state_progress_markers``, before any stream reads its state; the
+  tap binds the state to the org there (``TapOkta.bind_state``), so another
+  org's bookmarks are set aside before the SDK reads one.
 - SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
   main thread); the tap's handler writes the current state, then exits 0.
   ``OktaMessageWriter`` keeps that STATE from cutting a line in two.

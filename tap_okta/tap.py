@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import typing as t
 from functools import cached_property
+from pathlib import Path
 
+import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -20,6 +23,7 @@ from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.output import OktaMessageWriter
 from tap_okta.polling import LOGS_SCOPE
+from tap_okta.ratelimit import local_time
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.settings import (
     DEFAULT_FULL_SYNC_INTERVAL_DAYS,
@@ -28,10 +32,12 @@ from tap_okta.settings import (
     DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_REQUEST_TIMEOUT,
     OktaSettings,
+    OrgURL,
     load_settings,
     parse_org_url,
     register_config_secrets,
 )
+from tap_okta.state_check import ORG, OrgBinding, check_shape, forget_future_times
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -63,6 +69,10 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
     streams.AuthorizationServersStream,
     streams.TrustedOriginsStream,
 )
+
+
+#: Every stream's name (a state's other keys are left alone, as the SDK leaves them).
+STREAM_NAMES = frozenset(str(kind.__dict__["name"]) for kind in STREAM_TYPES)
 
 
 def _OPTIONAL_ORDER(scope: str) -> int:
@@ -232,6 +242,9 @@ class TapOkta(Tap):
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         install_log_redaction()
+        state = kwargs.get("state")
+        if state is not None and not isinstance(state, (dict, str, Path)):
+            check_shape(state, (), None)  # raises: a state is a JSON object
         try:
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
@@ -249,6 +262,94 @@ class TapOkta(Tap):
         seconds = self.okta_settings.max_run_seconds if validate_config else 0
         self.budget = RunBudget(seconds)
         BUDGETS.append(self.budget)
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the state before any stream reads it (``tap_okta.state_check``), keep
+        its org binding, and forget the streams whose saved times lie in the future."""
+        org = self._config_org()
+        check_shape(state, STREAM_NAMES, org)
+        super().load_state(state)
+        forget_future_times(self.whole_state, local_time())
+        binding = OrgBinding.from_state(state.get(ORG))
+        if binding is not None:
+            self.whole_state[ORG] = binding.to_state()
+
+    @property
+    def whole_state(self) -> dict[str, t.Any]:
+        """The tap's state with its top-level keys (the SDK's type names only bookmarks)."""
+        return t.cast("dict[str, t.Any]", self.state)
+
+    def _config_org(self) -> OrgURL | None:
+        try:
+            return parse_org_url(self.config.get("org_url"))
+        except OktaTapError:
+            return None  # the config's own check says why
+
+    def bind_state(self) -> None:
+        """Bind the state to this run's org; never apply another org's bookmarks.
+
+        Called once, before any stream reads its state. Okta's org id (from
+        ``/.well-known/okta-organization``, which needs no credentials) names the
+        org whatever its URL (a custom domain is the same org); without it, the
+        URL does. A state of another org is set aside: every stream starts over,
+        with one WARNING naming both orgs (README: "When something is wrong").
+        """
+        if self._bound:
+            return
+        self._bound = True
+        current = OrgBinding(self._read_org_id(), self.okta_settings.org.origin)
+        state = self.whole_state
+        saved = OrgBinding.from_state(state.get(ORG))
+        if saved is not None and not saved.same_org(current):
+            streams = sorted(
+                name for name, value in self.state.get("bookmarks", {}).items() if value
+            )
+            if streams:
+                logging.getLogger("tap-okta").warning(
+                    "State: the state was saved for another Okta org, %s, not for this "
+                    "run's org, %s (org_url changed under the same state ID?). Its "
+                    "bookmarks are not used: %s start over from start_date, as on a "
+                    "first run, and the state is bound to this org from now on.",
+                    saved.describe(),
+                    current.describe(),
+                    ", ".join(streams),
+                )
+            state.get("bookmarks", {}).clear()
+        elif saved is not None and not current.id and saved.id:
+            current = saved  # the same URL: keep the id read last time
+        state[ORG] = current.to_state()
+
+    _bound = False
+
+    @override
+    def _reset_state_progress_markers(self) -> None:
+        # The first step of the SDK's sync_all, before any stream reads its state
+        # (see tap_okta.sdk_compat: "Before any stream syncs").
+        self.bind_state()
+        super()._reset_state_progress_markers()
+
+    def _read_org_id(self) -> str | None:
+        """Okta's org id, or None when the org does not say (the URL binds then)."""
+        url = self.okta_settings.org.origin + "/.well-known/okta-organization"
+        try:
+            response = self.connection.session.get(
+                url,
+                timeout=self.okta_settings.request_timeout,
+                allow_redirects=False,
+                headers={"Accept": "application/json"},
+            )
+            body = response.json() if response.status_code == 200 else None
+        except (OSError, ValueError, requests.RequestException):
+            body = None
+        org_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(org_id, str) or not org_id:
+            logging.getLogger("tap-okta").info(
+                "State: Okta's org id could not be read from %s; the state is bound to org_url.",
+                url,
+            )
+            return None
+        return org_id
 
     #: The app ids this run's ``apps`` read listed (None: not read yet).
     listed_app_ids: list[str] | None = None
@@ -365,10 +466,58 @@ def _log_end_of_run() -> None:
             logging.getLogger("tap-okta").info("%s", line)
 
 
+#: The CLI options whose value is a JSON file, and what the file must hold.
+JSON_FILE_OPTIONS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
+
+
+def check_json_files(argv: t.Sequence[str]) -> None:
+    """Each ``--config``/``--state``/``--catalog`` file is a JSON object, or one line.
+
+    The SDK's CLI reads them with no message of its own: a file that is not JSON
+    (an empty file, a YAML one, a truncated write) would end in a traceback.
+    """
+    pairs = []
+    for i, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name in JSON_FILE_OPTIONS:
+            if equals:
+                pairs.append((name, value))
+            elif i + 1 < len(argv):
+                pairs.append((name, argv[i + 1]))
+    for option, path in pairs:
+        if option == "--config" and path == "ENV":
+            continue
+        what = JSON_FILE_OPTIONS[option]
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise ConfigError(
+                f"The {what} file {path} ({option}) cannot be read: {reason}."
+            ) from None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"The {what} file {path} ({option}) is not JSON ({exc}). Give a JSON object"
+                + (
+                    ", or clear the state with `meltano state clear <state ID>`."
+                    if what == "state"
+                    else "."
+                )
+            ) from None
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"The {what} file {path} ({option}) holds {type(value).__name__} JSON, not "
+                "a JSON object."
+            )
+
+
 def main() -> None:
     """Console entry point: expected failures end with one line, exit code 1."""
     install_log_redaction()
     try:
+        check_json_files(sys.argv[1:])
         TapOkta.cli()
     except OktaTapError as exc:
         log_run_summary()  # before the error, which must stay the last line

@@ -287,6 +287,19 @@ def assert_everything_exactly_once(run: TapRun, sim: OktaSimulator) -> None:
     )
 
 
+def remove_a_member_without_event(sim: OktaSimulator) -> None:
+    """A member gone without a System Log event (as after an import): only a
+    complete read can tell."""
+    sim.org.log_directory_changes = False
+    group = next(
+        g["id"]
+        for g in sim.org.all_groups()
+        if g["type"] == "OKTA_GROUP" and sim.org.group_members(g["id"])
+    )
+    sim.org.remove_group_member(group, sim.org.group_members(group)[0])
+    sim.org.log_directory_changes = True
+
+
 # --- record values, with their JSON types -------------------------------------------
 
 

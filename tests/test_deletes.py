@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import TapRun, report, run_tap, tap_api_requests
+from tests.harness import TapRun, remove_a_member_without_event, report, run_tap, tap_api_requests
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import DIRECTORY_KEYS
 
@@ -223,15 +223,7 @@ def test_complete_read_every_interval_activates_again(
     config = {**config, "full_sync_interval_days": 1 / 86400}  # one second
     first = run_tap(config, streams=DIRECTORY)
     time.sleep(1.5)
-    # Gone without a System Log event: only the complete read can tell.
-    sim.org.log_directory_changes = False
-    group = next(
-        g["id"]
-        for g in sim.org.all_groups()
-        if g["type"] == "OKTA_GROUP" and sim.org.group_members(g["id"])
-    )
-    sim.org.remove_group_member(group, sim.org.group_members(group)[0])
-    sim.org.log_directory_changes = True
+    remove_a_member_without_event(sim)
 
     second = run_tap(config, streams=DIRECTORY, state=first.final_state)
     assert second.returncode == 0, second.stderr[-3000:]
