@@ -9,13 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import io
 import json
+import logging
 import os
 import signal
 import subprocess
 import sys
 import tempfile
 from collections import Counter
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from tap_okta.errors import OktaTapError
 from tap_okta.retry import TIME_SCALE_ENV
 from tests.okta_sim import USER_STATUSES
 
@@ -188,6 +192,63 @@ def run_tap(
     for line in stdout.splitlines():
         if line.strip():
             messages.append(json.loads(line))
+    return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
+
+
+class _LogLines(logging.Handler):
+    """The tap's log as ``LEVEL message`` lines, tracebacks included."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.DEBUG)
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        text = f"{record.levelname} {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.extend(text.splitlines())
+
+
+def run_in_process(
+    config: dict[str, Any],
+    *,
+    state: dict[str, Any] | None = None,
+    streams: tuple[str, ...] = ALL_STREAMS,
+) -> TapRun:
+    """One sync in this process (the fast tier), as ``main`` runs it: an expected
+    failure is one ERROR line and exit 1; anything else propagates (a traceback, and
+    the test fails). ``stderr`` holds the log as ``LEVEL message`` lines."""
+    from tap_okta.tap import TapOkta  # the harness is imported before any test needs it
+
+    handler = _LogLines()
+    root = logging.getLogger()
+    root.addHandler(handler)
+    previous_level = root.level
+    root.setLevel(logging.INFO)
+    captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
+    returncode = 0
+    try:
+        with redirect_stdout(captured):
+            try:
+                catalog = TapOkta(config=config, parse_env_config=False).catalog_dict
+                tap = TapOkta(
+                    config=config,
+                    state=state,
+                    catalog=select_streams(catalog, streams),
+                    parse_env_config=False,
+                )
+                tap.sync_all()
+            except OktaTapError as exc:
+                logging.getLogger("tap-okta").error("%s", exc.message)
+                returncode = 1
+            captured.flush()
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(previous_level)
+    captured.seek(0)
+    stdout = captured.read()
+    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    stderr = "\n".join(handler.lines)
     return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
 
 

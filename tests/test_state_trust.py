@@ -6,91 +6,32 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
-import io
 import json
 import logging
 import re
 import time
 from collections.abc import Iterator
-from contextlib import redirect_stdout
 from typing import Any
 
 import pytest
 import requests
 
 from tap_okta import ratelimit
-from tap_okta.errors import OktaTapError
 from tap_okta.ratelimit import SAVE_MARGIN_SECONDS, ServerClock
 from tap_okta.retry import TIME_SCALE_ENV
 from tap_okta.state_check import ORG
-from tap_okta.tap import TapOkta
 from tests.harness import (
-    ALL_STREAMS,
     API_KEY,
     TIME_SCALE,
     TapRun,
     assert_everything_exactly_once,
     remove_a_member_without_event,
-    select_streams,
+    run_in_process,
 )
 from tests.okta_sim import OktaSimulator
 
 DIRECTORY = ("users", "groups", "group_members", "apps", "app_users", "app_groups")
 YEAR_2099 = "Thu, 01 Jan 2099 00:00:00 GMT"
-
-
-class _Lines(logging.Handler):
-    """The tap's log as ``LEVEL message`` lines, tracebacks included."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.lines: list[str] = []
-
-    def emit(self, record: logging.LogRecord) -> None:
-        text = f"{record.levelname} {record.getMessage()}"
-        if record.exc_info:
-            text += "\n" + logging.Formatter().formatException(record.exc_info)
-        self.lines.extend(text.splitlines())
-
-
-def run_in_process(
-    config: dict[str, Any],
-    *,
-    state: dict[str, Any] | None = None,
-    streams: tuple[str, ...] = ALL_STREAMS,
-) -> TapRun:
-    """One sync as ``main`` runs it: an expected failure is one ERROR line and exit 1;
-    anything else propagates (a traceback, and the test fails)."""
-    handler = _Lines()
-    root = logging.getLogger()
-    root.addHandler(handler)
-    previous_level = root.level
-    root.setLevel(logging.INFO)
-    captured = io.TextIOWrapper(io.BytesIO(), encoding="utf-8")
-    returncode = 0
-    try:
-        with redirect_stdout(captured):
-            try:
-                catalog = TapOkta(config=config, parse_env_config=False).catalog_dict
-                tap = TapOkta(
-                    config=config,
-                    state=state,
-                    catalog=select_streams(catalog, streams),
-                    parse_env_config=False,
-                )
-                tap.sync_all()
-            except OktaTapError as exc:
-                logging.getLogger("tap-okta").error("%s", exc.message)
-                returncode = 1
-            captured.flush()
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(previous_level)
-    captured.seek(0)
-    stdout = captured.read()
-    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
-    stderr = "\n".join(handler.lines)
-    return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
 
 
 @pytest.fixture(autouse=True)
