@@ -157,27 +157,25 @@ def _stream_state(stream: str, state: dict[str, t.Any], org: OrgURL | None) -> N
 def check_shape(state: t.Any, streams: t.Collection[str], org: OrgURL | None) -> None:
     """Raise ``StateError`` (one line) for the first value the tap could not read.
 
-    Streams the tap does not have are left alone (the SDK ignores them too).
+    The keys of streams the tap does not have are left alone (it never reads them).
     """
     if not isinstance(state, dict):
         raise StateError(
             f"State: the state is {_shown(state)}, not a JSON object "
             f'({{"bookmarks": {{...}}}}). {WAY_OUT}'
         )
-    bookmarks = state.get("bookmarks")
-    if bookmarks is None:
-        return
+    bookmarks = state.get("bookmarks", {})
     if not isinstance(bookmarks, dict):
         raise StateError(f"State: bookmarks is {_shown(bookmarks)}, not an object. {WAY_OUT}")
     for stream, stream_state in bookmarks.items():
-        if stream not in streams:
-            continue
+        # Every stream's, even one the tap does not have: the SDK copies them all.
         if not isinstance(stream_state, dict):
             raise StateError(
                 f"State: bookmarks.{stream} of stream '{stream}' is {_shown(stream_state)}, "
                 f"not an object. {WAY_OUT}"
             )
-        _stream_state(stream, stream_state, org)
+        if stream in streams:
+            _stream_state(stream, stream_state, org)
     binding = state.get(ORG)
     if binding is not None and OrgBinding.from_state(binding) is None:
         raise StateError(

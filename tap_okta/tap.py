@@ -518,6 +518,11 @@ def main() -> None:
     install_log_redaction()
     try:
         check_json_files(sys.argv[1:])
+    except OktaTapError as exc:
+        sdk_compat.setup_cli_logging(TapOkta.name)  # the CLI's log, which never ran
+        logging.getLogger("tap-okta").error("%s", exc.message)
+        sys.exit(1)
+    try:
         TapOkta.cli()
     except OktaTapError as exc:
         log_run_summary()  # before the error, which must stay the last line

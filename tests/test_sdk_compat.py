@@ -436,3 +436,20 @@ def test_sync_all_resets_progress_markers_before_any_stream_reads_its_state() ->
 
     ProbeTap(config={}, parse_env_config=False).sync_all()
     assert calls[:2] == ["reset", "stream"]
+
+
+def test_cli_logging_is_the_sdks_console_log() -> None:
+    import singer_sdk.logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        sdk_compat.setup_cli_logging("tap-okta")
+        added = [h for h in root.handlers if h not in before]
+        assert len(added) == 1
+        assert isinstance(added[0].formatter, singer_sdk.logging.ConsoleFormatter)
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+        root.setLevel(level)
