@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import time
 import typing as t
 from functools import cached_property
 from pathlib import Path
@@ -70,6 +71,9 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
     streams.TrustedOriginsStream,
 )
 
+
+#: Okta's org metadata is a few hundred bytes; more is not Okta's answer.
+_ORG_METADATA_MAX = 64 * 1024
 
 #: Every stream's name (a state's other keys are left alone, as the SDK leaves them).
 STREAM_NAMES = frozenset(str(kind.__dict__["name"]) for kind in STREAM_TYPES)
@@ -332,15 +336,28 @@ class TapOkta(Tap):
     def _read_org_id(self) -> str | None:
         """Okta's org id, or None when the org does not say (the URL binds then)."""
         url = self.okta_settings.org.origin + "/.well-known/okta-organization"
+        timeout = self.okta_settings.request_timeout
+        body = None
         try:
-            response = self.connection.session.get(
+            with self.connection.session.get(
                 url,
-                timeout=self.okta_settings.request_timeout,
+                timeout=timeout,
                 allow_redirects=False,
                 headers={"Accept": "application/json"},
-            )
-            body = response.json() if response.status_code == 200 else None
-        except (OSError, ValueError, requests.RequestException):
+                stream=True,
+            ) as response:
+                if response.status_code == 200:
+                    # A small document: read a bounded amount for a bounded time, so
+                    # a hostile or trickling answer cannot hold the run.
+                    deadline = time.monotonic() + 2 * timeout
+                    raw = b""
+                    for chunk in response.iter_content(4096):
+                        raw += chunk
+                        if len(raw) > _ORG_METADATA_MAX or time.monotonic() > deadline:
+                            raw = b""
+                            break
+                    body = json.loads(raw) if raw else None
+        except (OSError, ValueError, RecursionError, requests.RequestException):
             body = None
         org_id = body.get("id") if isinstance(body, dict) else None
         if not isinstance(org_id, str) or not org_id:

@@ -117,6 +117,26 @@ def test_a_state_without_org_id_is_bound_by_its_url(
     assert "https://preview.example.com" in "\n".join(warnings(second))
 
 
+def test_without_okta_org_id_the_url_binds_the_state(org_a: OktaSimulator) -> None:
+    org_a.org.metadata_served = False
+    first = run_in_process(config_for(org_a.base_url), streams=("users", "logs"))
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert first.final_state[ORG] == {"url": org_a.base_url}
+    second = run_in_process(
+        config_for(org_a.base_url), state=first.final_state, streams=("users", "logs")
+    )
+    assert second.returncode == 0, second.stderr[-3000:]
+    assert not warnings(second)
+    assert len(second.ids("users")) < len(org_a.org.all_users())
+    # The id, once readable, joins the binding without a switch.
+    org_a.org.metadata_served = True
+    third = run_in_process(
+        config_for(org_a.base_url), state=second.final_state, streams=("users", "logs")
+    )
+    assert not [line for line in warnings(third) if "another Okta org" in line]
+    assert third.final_state[ORG] == {"id": org_a.org.org_id, "url": org_a.base_url}
+
+
 # --- the clock --------------------------------------------------------------------------
 
 

@@ -172,6 +172,8 @@ class Org(SecurityMixin):
         self.public_url: str | None = None
         # A custom domain of the same org (its ``alternate`` link), when a test sets one.
         self.custom_domain_url: str | None = None
+        # False: /.well-known/okta-organization answers 404 (a proxy that blocks it).
+        self.metadata_served = True
         self._rng = random.Random(seed * 7919 + 1)  # ids/data of objects created by mutations
         # The events mutations log draw from their own stream, so turning logging off (or
         # on) never changes the ids of the objects a test creates.

@@ -371,6 +371,10 @@ class _Handler_(BaseHTTPRequestHandler):
     def _org_metadata(self, sim: OktaSimulator, decision: RateDecision) -> _Reply:
         if self.command != "GET":
             return _Reply(405, _json(errors.unsupported_endpoint()), rate=decision)
+        if not sim.org.metadata_served:
+            return _Reply(
+                404, _json(errors.not_found(ORG_METADATA_PATH, "Resource")), rate=decision
+            )
         links: dict[str, Any] = {"organization": {"href": sim.base_url}}
         if sim.org.custom_domain_url:
             links["alternate"] = {"href": sim.org.custom_domain_url}
