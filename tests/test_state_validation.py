@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from tap_okta.retry import TIME_SCALE_ENV
@@ -192,13 +192,51 @@ def _paths(value: Any, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
     return found
 
 
+TIMES = st.sampled_from(
+    [
+        "2024-01-31T12:00:00.000Z",
+        "1970-01-01T00:00:00Z",
+        "2000-02-29T23:59:59.999+02:00",
+        "2099-01-01T00:00:00.000Z",
+        "9999-12-31T23:59:59.999Z",
+    ]
+)
+#: None: the key is deleted.
+_DELETE = object()
+
+
+def _same_kind(original: Any) -> st.SearchStrategy[Any]:
+    """A value of the type the tap wrote there, so more mutated states get to run."""
+    if isinstance(original, str):
+        return TIMES | st.text(max_size=20) | st.just(original + "x")
+    if isinstance(original, bool):
+        return st.booleans()
+    if isinstance(original, int):
+        return st.integers(min_value=-(2**63), max_value=2**63)
+    if isinstance(original, list):
+        return st.lists(
+            st.builds(lambda when, key: f"{when} {key}", TIMES, st.text(max_size=8)), max_size=3
+        )
+    return st.dictionaries(st.sampled_from(["cursor", "since", "last_complete", "done"]), TIMES)
+
+
 def _mutated(state: dict[str, Any], path: tuple[str, ...], value: Any) -> dict[str, Any]:
     changed = copy.deepcopy(state)
     node = changed
     for key in path[:-1]:
         node = node[key]
-    node[path[-1]] = value
+    if value is _DELETE:
+        del node[path[-1]]
+    else:
+        node[path[-1]] = value
     return changed
+
+
+def _original(state: dict[str, Any], path: tuple[str, ...]) -> Any:
+    node: Any = state
+    for key in path:
+        node = node[key]
+    return node
 
 
 @settings(
@@ -212,13 +250,17 @@ def test_any_malformed_state_runs_or_ends_in_one_line(
 ) -> None:
     paths = _paths(good_state)
     path = data.draw(st.sampled_from(paths), label="path")
-    value = data.draw(JSON_VALUES, label="value")
+    value = data.draw(
+        st.one_of(JSON_VALUES, _same_kind(_original(good_state, path)), st.just(_DELETE)),
+        label="value",
+    )
     state = _mutated(good_state, path, value)
     # run_in_process lets any unexpected exception through: the test fails on it.
     run = run_in_process(
         {"org_url": small_org.base_url, "api_key": API_KEY}, state=state, streams=STREAMS
     )
     assert "Traceback" not in run.stderr, run.stderr[-3000:]
+    event("refused" if run.returncode else "ran")
     if run.returncode:
         line = one_line_failure(run)
         assert WAY_OUT in line
