@@ -72,6 +72,8 @@ STREAM_TYPES: tuple[type[OktaStream], ...] = (
 )
 
 
+#: The streams' User-Agent (``OktaStream.user_agent``) unless the config sets one.
+USER_AGENT = "tap-okta (Meltano Singer SDK)"
 #: Okta's org metadata is a few hundred bytes; more is not Okta's answer.
 _ORG_METADATA_MAX = 64 * 1024
 
@@ -343,7 +345,10 @@ class TapOkta(Tap):
                 url,
                 timeout=timeout,
                 allow_redirects=False,
-                headers={"Accept": "application/json"},
+                headers={
+                    "Accept": "application/json",
+                    "User-Agent": str(self.config.get("user_agent") or USER_AGENT),
+                },
                 stream=True,
             ) as response:
                 if response.status_code == 200:
