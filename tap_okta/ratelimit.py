@@ -14,6 +14,7 @@ import datetime as dt
 import email.utils
 import logging
 import math
+import os
 import random
 import time
 import typing as t
@@ -48,6 +49,44 @@ def _header_ints(response: requests.Response, name: str) -> list[int]:
     return values
 
 
+#: A sample further than this from the local clock is a broken header (a proxy's,
+#: a load balancer's), not Okta's time: ignored. Generous, so an hour's skew either
+#: way (a host without NTP) is still corrected for rate-limit resets and JWTs.
+MAX_OFFSET_SECONDS = 24 * 3600.0
+#: The latest time the tap may save (``now_datetime``), past the local clock.
+#: Saved times bound later reads: one too late would skip what happened before it.
+SAVE_MARGIN_SECONDS = 60.0
+#: Headers only Okta's own answers carry (a proxy's error page has neither).
+OKTA_HEADERS = ("X-Okta-Request-Id", "X-Rate-Limit-Limit")
+
+
+#: For the test suite only: seconds added to this machine's clock, so a test that
+#: moves the simulated Okta's clock forward (days without a run) moves the tap's
+#: too, as time passing would. Anything else, or unset: the clock as it is.
+CLOCK_OFFSET_ENV = "TAP_OKTA_TEST_CLOCK_OFFSET"
+
+
+def local_time() -> float:
+    """This machine's clock (``time.time``), shifted only by ``CLOCK_OFFSET_ENV``."""
+    try:
+        shift = float(os.environ.get(CLOCK_OFFSET_ENV, "0"))
+    except ValueError:
+        shift = 0.0
+    return time.time() + (shift if math.isfinite(shift) else 0.0)
+
+
+def is_okta_answer(response: requests.Response) -> bool:
+    """A 2xx-4xx answer carrying Okta's own headers: its ``Date`` is Okta's clock.
+
+    5xx answers are left out: most come from a proxy or load balancer in front
+    of Okta, whose clock may be anything, and a few may still carry Okta's
+    headers passed through.
+    """
+    if not 200 <= response.status_code < 500:
+        return False
+    return any(response.headers.get(name) for name in OKTA_HEADERS)
+
+
 class ServerClock:
     """Okta's current time, estimated from the ``Date`` headers it sends.
 
@@ -57,21 +96,39 @@ class ServerClock:
     ahead of Okta. Waiting on this clock is never early and never far too long,
     whatever the local clock says. Recent samples only: the local clock may be
     corrected mid-run.
+
+    Only Okta's own answers count (``is_okta_answer``), and only within
+    ``MAX_OFFSET_SECONDS`` of the local clock. The time the tap saves
+    (``now_datetime``) is never later than the local clock plus
+    ``SAVE_MARGIN_SECONDS``: a later one would make every later run skip reads.
     """
 
-    def __init__(self, wall: t.Callable[[], float] = time.time, samples: int = 20) -> None:
+    def __init__(self, wall: t.Callable[[], float] = local_time, samples: int = 20) -> None:
         self._wall = wall
         self._offsets: deque[float] = deque(maxlen=samples)
+        self._warned = False
 
     def observe(self, response: requests.Response) -> None:
         date = response.headers.get("Date")
-        if not date:
+        if not date or not is_okta_answer(response):
             return
         try:
             server_time = email.utils.parsedate_to_datetime(date).timestamp()
-        except (TypeError, ValueError, IndexError):
+        except (TypeError, ValueError, IndexError, OverflowError):
             return
-        self._offsets.append(server_time - self._wall())
+        offset = server_time - self._wall()
+        if not math.isfinite(offset) or abs(offset) > MAX_OFFSET_SECONDS:
+            if not self._warned:
+                self._warned = True
+                logger.warning(
+                    "Okta's Date header (%s) is %.0f hours from this machine's clock: "
+                    "ignored, the tap keeps the local clock. Check the machine's time "
+                    "(NTP) and any proxy in front of Okta.",
+                    date[:40],
+                    offset / 3600 if math.isfinite(offset) else float("inf"),
+                )
+            return
+        self._offsets.append(offset)
 
     @property
     def offset(self) -> float:
@@ -81,7 +138,9 @@ class ServerClock:
         return self._wall() + self.offset
 
     def now_datetime(self) -> dt.datetime:
-        return dt.datetime.fromtimestamp(self.now(), tz=dt.timezone.utc)
+        """Okta's time as the tap saves it: never past the local clock's margin."""
+        latest = self._wall() + SAVE_MARGIN_SECONDS
+        return dt.datetime.fromtimestamp(min(self.now(), latest), tz=dt.timezone.utc)
 
     def seconds_until_reset(self, response: requests.Response) -> float | None:
         """Seconds until ``X-Rate-Limit-Reset``, on Okta's clock."""

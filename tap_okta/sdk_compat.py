@@ -33,6 +33,14 @@ first.
   nothing is deselected, and the SDK's own conformance only for a record that
   it would change (``Conformance`` decides with one pass over the record,
   using the SDK's own schema tests, precomputed per schema).
+- Before any stream syncs: ``Tap.sync_all`` (final) starts with
+  ``_reset_state_progress_markers``, before any stream reads its state; the
+  tap binds the state to the org there (``TapOkta.bind_state``), so another
+  org's bookmarks are set aside before the SDK reads one.
+- CLI logging: ``PluginBase.cli`` sets up the console log (format, level from
+  the environment) with ``_setup_console_logging``; a failure found before the
+  CLI runs (a config or state file that is not JSON) is logged the same way
+  (``setup_cli_logging``).
 - SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
   main thread); the tap's handler writes the current state, then exits 0.
   ``OktaMessageWriter`` keeps that STATE from cutting a line in two.
@@ -46,6 +54,7 @@ import math
 import sys
 import typing as t
 
+from singer_sdk._logging import _setup_console_logging
 from singer_sdk.helpers._catalog import pop_deselected_record_properties
 from singer_sdk.helpers._typing import (
     _is_exclusive_boolean_type,
@@ -55,6 +64,7 @@ from singer_sdk.helpers._typing import (
 )
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.plugin_base import _plugin_log_level
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import SelectionMask
 
@@ -70,6 +80,11 @@ PROGRESS = "progress_markers"
 SIGNPOST = "replication_key_signpost"
 # The SDK's own bookkeeping; a complete read starts without any of it.
 _SDK_BOOKMARK_KEYS = (BOOKMARK, "replication_key", PROGRESS, SIGNPOST, "starting_replication_value")
+
+
+def setup_cli_logging(plugin_name: str) -> None:
+    """The console log the SDK's CLI sets up, for a failure before the CLI runs."""
+    _setup_console_logging(log_level=_plugin_log_level(plugin_name=plugin_name))
 
 
 def write_state(stream: Stream) -> None:

@@ -7,6 +7,9 @@ it back; the tap reads and writes nothing else. Besides the SDK's own keys
 module that writes one takes its name from here, so this file is the single
 description of the state's shape.
 
+The state's top level also holds ``okta_org``, the org it belongs to
+(``tap_okta.state_check.ORG``, checked before any stream reads its state).
+
 All values are JSON: timestamps in Okta's form (``2024-01-31T12:00:00.000Z``),
 links relative to the org (``/api/v1/logs?after=…``), never credentials.
 """

@@ -7,10 +7,13 @@ import io
 import json
 import logging
 import sys
+import time
 import typing as t
 from contextlib import redirect_stdout
 from functools import cached_property
+from pathlib import Path
 
+import requests
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
@@ -24,6 +27,7 @@ from tap_okta.client import OktaConnection, OktaStream, log_run_summary
 from tap_okta.errors import ConfigError, OktaTapError
 from tap_okta.output import OktaMessageWriter
 from tap_okta.polling import LOGS_SCOPE
+from tap_okta.ratelimit import local_time
 from tap_okta.redact import install_log_redaction, redact
 from tap_okta.run import RunContext
 from tap_okta.settings import (
@@ -33,10 +37,12 @@ from tap_okta.settings import (
     DEFAULT_RATE_LIMIT_SHARE,
     DEFAULT_REQUEST_TIMEOUT,
     OktaSettings,
+    OrgURL,
     load_settings,
     parse_org_url,
     register_config_secrets,
 )
+from tap_okta.state_check import ORG, OrgBinding, check_shape, forget_future_times
 
 if t.TYPE_CHECKING:
     from singer_sdk.streams import Stream
@@ -51,6 +57,15 @@ FEED_READERS: dict[str, type[ChangeLogReader]] = {
     "change_feed": ChangeLogReader,
     "security_feed": SecurityChangeLogReader,
 }
+
+
+#: The streams' User-Agent (``OktaStream.user_agent``) unless the config sets one.
+USER_AGENT = "tap-okta (Meltano Singer SDK)"
+#: Okta's org metadata is a few hundred bytes; more is not Okta's answer.
+_ORG_METADATA_MAX = 64 * 1024
+
+#: Every stream's name (a state's other keys are left alone, as the SDK leaves them).
+STREAM_NAMES = frozenset(str(kind.__dict__["name"]) for kind in STREAM_TYPES)
 
 
 def _OPTIONAL_ORDER(scope: str) -> int:
@@ -224,6 +239,9 @@ class TapOkta(Tap):
 
     def __init__(self, *args: t.Any, validate_config: bool = True, **kwargs: t.Any) -> None:
         install_log_redaction()
+        state = kwargs.get("state")
+        if state is not None and not isinstance(state, (dict, str, Path)):
+            check_shape(state, (), None)  # raises: a state is a JSON object
         try:
             super().__init__(*args, validate_config=validate_config, **kwargs)
         except ConfigValidationError as exc:
@@ -242,6 +260,110 @@ class TapOkta(Tap):
         #: What this run's streams share (time cap, change feeds, what one read listed).
         self.run_context = RunContext(RunBudget(seconds), self._open_feed)
         BUDGETS.append(self.run_context.budget)
+
+    @override
+    def load_state(self, state: dict[str, t.Any]) -> None:
+        """Check the state before any stream reads it (``tap_okta.state_check``), keep
+        its org binding, and forget the streams whose saved times lie in the future."""
+        org = self._config_org()
+        check_shape(state, STREAM_NAMES, org)
+        super().load_state(state)
+        forget_future_times(self.whole_state, local_time())
+        binding = OrgBinding.from_state(state.get(ORG))
+        if binding is not None:
+            self.whole_state[ORG] = binding.to_state()
+
+    @property
+    def whole_state(self) -> dict[str, t.Any]:
+        """The tap's state with its top-level keys (the SDK's type names only bookmarks)."""
+        return t.cast("dict[str, t.Any]", self.state)
+
+    def _config_org(self) -> OrgURL | None:
+        try:
+            return parse_org_url(self.config.get("org_url"))
+        except OktaTapError:
+            return None  # the config's own check says why
+
+    def bind_state(self) -> None:
+        """Bind the state to this run's org; never apply another org's bookmarks.
+
+        Called once, before any stream reads its state. Okta's org id (from
+        ``/.well-known/okta-organization``, which needs no credentials) names the
+        org whatever its URL (a custom domain is the same org); without it, the
+        URL does. A state of another org is set aside: every stream starts over,
+        with one WARNING naming both orgs (README: "When something is wrong").
+        """
+        if self._bound:
+            return
+        self._bound = True
+        current = OrgBinding(self._read_org_id(), self.okta_settings.org.origin)
+        state = self.whole_state
+        saved = OrgBinding.from_state(state.get(ORG))
+        if saved is not None and not saved.same_org(current):
+            streams = sorted(
+                name for name, value in self.state.get("bookmarks", {}).items() if value
+            )
+            if streams:
+                logging.getLogger("tap-okta").warning(
+                    "State: the state was saved for another Okta org, %s, not for this "
+                    "run's org, %s (org_url changed under the same state ID?). Its "
+                    "bookmarks are not used: %s start over from start_date, as on a "
+                    "first run, and the state is bound to this org from now on.",
+                    saved.describe(),
+                    current.describe(),
+                    ", ".join(streams),
+                )
+            state.get("bookmarks", {}).clear()
+        elif saved is not None and not current.id and saved.id:
+            current = saved  # the same URL: keep the id read last time
+        state[ORG] = current.to_state()
+
+    _bound = False
+
+    @override
+    def _reset_state_progress_markers(self) -> None:
+        # The first step of the SDK's sync_all, before any stream reads its state
+        # (see tap_okta.sdk_compat: "Before any stream syncs").
+        self.bind_state()
+        super()._reset_state_progress_markers()
+
+    def _read_org_id(self) -> str | None:
+        """Okta's org id, or None when the org does not say (the URL binds then)."""
+        url = self.okta_settings.org.origin + "/.well-known/okta-organization"
+        timeout = self.okta_settings.request_timeout
+        body = None
+        try:
+            with self.connection.session.get(
+                url,
+                timeout=timeout,
+                allow_redirects=False,
+                headers={
+                    "Accept": "application/json",
+                    "User-Agent": str(self.config.get("user_agent") or USER_AGENT),
+                },
+                stream=True,
+            ) as response:
+                if response.status_code == 200:
+                    # A small document: read a bounded amount for a bounded time, so
+                    # a hostile or trickling answer cannot hold the run.
+                    deadline = time.monotonic() + 2 * timeout
+                    raw = b""
+                    for chunk in response.iter_content(4096):
+                        raw += chunk
+                        if len(raw) > _ORG_METADATA_MAX or time.monotonic() > deadline:
+                            raw = b""
+                            break
+                    body = json.loads(raw) if raw else None
+        except (OSError, ValueError, RecursionError, requests.RequestException):
+            body = None
+        org_id = body.get("id") if isinstance(body, dict) else None
+        if not isinstance(org_id, str) or not org_id:
+            logging.getLogger("tap-okta").info(
+                "State: Okta's org id could not be read from %s; the state is bound to org_url.",
+                url,
+            )
+            return None
+        return org_id
 
     @property
     @override
@@ -408,9 +530,62 @@ def _log_end_of_run() -> None:
             logging.getLogger("tap-okta").info("%s", line)
 
 
+#: The CLI options whose value is a JSON file, and what the file must hold.
+JSON_FILE_OPTIONS = {"--config": "config", "--state": "state", "--catalog": "catalog"}
+
+
+def check_json_files(argv: t.Sequence[str]) -> None:
+    """Each ``--config``/``--state``/``--catalog`` file is a JSON object, or one line.
+
+    The SDK's CLI reads them with no message of its own: a file that is not JSON
+    (an empty file, a YAML one, a truncated write) would end in a traceback.
+    """
+    pairs = []
+    for i, arg in enumerate(argv):
+        name, equals, value = arg.partition("=")
+        if name in JSON_FILE_OPTIONS:
+            if equals:
+                pairs.append((name, value))
+            elif i + 1 < len(argv):
+                pairs.append((name, argv[i + 1]))
+    for option, path in pairs:
+        if option == "--config" and path == "ENV":
+            continue
+        what = JSON_FILE_OPTIONS[option]
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = getattr(exc, "strerror", None) or "not UTF-8 text"
+            raise ConfigError(
+                f"The {what} file {path} ({option}) cannot be read: {reason}."
+            ) from None
+        try:
+            value = json.loads(text)
+        except ValueError as exc:
+            raise ConfigError(
+                f"The {what} file {path} ({option}) is not JSON ({exc}). Give a JSON object"
+                + (
+                    ", or clear the state with `meltano state clear <state ID>`."
+                    if what == "state"
+                    else "."
+                )
+            ) from None
+        if not isinstance(value, dict):
+            raise ConfigError(
+                f"The {what} file {path} ({option}) holds {type(value).__name__} JSON, not "
+                "a JSON object."
+            )
+
+
 def main() -> None:
     """Console entry point: expected failures end with one line, exit code 1."""
     install_log_redaction()
+    try:
+        check_json_files(sys.argv[1:])
+    except OktaTapError as exc:
+        sdk_compat.setup_cli_logging(TapOkta.name)  # the CLI's log, which never ran
+        logging.getLogger("tap-okta").error("%s", exc.message)
+        sys.exit(1)
     try:
         TapOkta.cli()
     except OktaTapError as exc:

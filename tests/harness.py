@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from tap_okta.errors import OktaTapError
 from tap_okta.retry import TIME_SCALE_ENV
 from tap_okta.tap import TapOkta
 from tests.okta_sim import USER_STATUSES
@@ -205,14 +206,18 @@ def run_tap(
 
 
 class _LogLines(logging.Handler):
-    """The run's log as the CLI writes it to stderr: ``LEVEL | logger | message``."""
+    """The run's log as the CLI writes it to stderr: ``LEVEL | logger | message``,
+    tracebacks included."""
 
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
         self.lines: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.lines.append(f"{record.levelname} | {record.name} | {record.getMessage()}")
+        text = f"{record.levelname} | {record.name} | {record.getMessage()}"
+        if record.exc_info:
+            text += "\n" + logging.Formatter().formatException(record.exc_info)
+        self.lines.extend(text.splitlines())
 
 
 def sync_in_process(
@@ -224,7 +229,6 @@ def sync_in_process(
     """``run_tap``'s sync in this process, for the fast tier: the same messages, the
     log as ``stderr``, and a failure the CLI reports in one line (``OktaTapError``)
     as its last ERROR line with return code 1."""
-    from tap_okta.errors import OktaTapError
 
     catalog = None
     if streams is not None:
@@ -266,6 +270,16 @@ def written_bytes(out: io.TextIOWrapper) -> bytes:
     buffer = out.buffer
     assert isinstance(buffer, io.BytesIO)
     return buffer.getvalue()
+
+
+def run_in_process(
+    config: dict[str, Any],
+    *,
+    state: dict[str, Any] | None = None,
+    streams: tuple[str, ...] = ALL_STREAMS,
+) -> TapRun:
+    """``sync_in_process`` of every stream unless told otherwise."""
+    return sync_in_process(config, state=state, streams=streams)
 
 
 def backoff_gap(failures: int, *, slack: float = 0.2) -> tuple[float, float]:
@@ -362,6 +376,19 @@ def assert_everything_exactly_once(run: TapRun, sim: OktaSimulator) -> None:
     assert sorted(app_groups) == sorted(
         (a["id"], g) for a in sim.org.all_apps() for g in sim.org.app_group_ids(a["id"])
     )
+
+
+def remove_a_member_without_event(sim: OktaSimulator) -> None:
+    """A member gone without a System Log event (as after an import): only a
+    complete read can tell."""
+    sim.org.log_directory_changes = False
+    group = next(
+        g["id"]
+        for g in sim.org.all_groups()
+        if g["type"] == "OKTA_GROUP" and sim.org.group_members(g["id"])
+    )
+    sim.org.remove_group_member(group, sim.org.group_members(group)[0])
+    sim.org.log_directory_changes = True
 
 
 # --- record values, with their JSON types -------------------------------------------

@@ -133,7 +133,7 @@ def test_rejected_api_token(sim: OktaSimulator) -> None:
     run = run_debug({"org_url": sim.base_url, "api_key": OTHER_KEY}, streams=("users",))
     assert_clean_failure(run, "E0000011", "api_key", "Security > API > Tokens")
     assert_no_secrets(run, OTHER_KEY)
-    assert len(sim.requests) == 1  # not retried
+    assert len(sim.requests_to("/api/v1/")) == 1  # not retried
 
 
 @pytest.mark.cli

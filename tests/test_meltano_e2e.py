@@ -53,6 +53,8 @@ def test_meltano_run_twice_moves_the_bookmarks(project: Project, sim: OktaSimula
     assert after["users"]["replication_key_value"] > before["users"]["replication_key_value"]
     assert after["logs"]["replication_key_value"] > before["logs"]["replication_key_value"]
     assert after["logs"]["cursor"] != before["logs"]["cursor"]
+    # Meltano keeps the state's org, so the second run knew its bookmarks were this org's.
+    assert project.state(state_id)["okta_org"]["id"] == sim.org.org_id
 
 
 def test_scheduled_jobs_keep_separate_state(project: Project, sim: OktaSimulator) -> None:

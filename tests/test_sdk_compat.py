@@ -407,3 +407,49 @@ def test_the_sdk_handles_sigterm_and_sigint_by_writing_its_state_and_exiting_0(
     assert len(written) == 1
     assert isinstance(written[0], StateMessage)
     assert written[0].value == tap.state
+
+
+def test_sync_all_resets_progress_markers_before_any_stream_reads_its_state() -> None:
+    # TapOkta binds the state to the org in this first step (TapOkta.bind_state).
+    calls: list[str] = []
+
+    class Probe(Stream):
+        name = "probe"
+        schema: t.ClassVar[dict[str, Any]] = th.PropertiesList(
+            th.Property("id", th.StringType)
+        ).to_dict()
+
+        def get_records(self, context: Any) -> t.Iterable[dict[str, Any]]:
+            calls.append("stream")
+            return iter(())
+
+    class ProbeTap(Tap):
+        name = "probe-tap"
+        config_jsonschema: t.ClassVar[dict[str, Any]] = th.PropertiesList().to_dict()
+
+        def discover_streams(self) -> list[Stream]:
+            return [Probe(self)]
+
+        def _reset_state_progress_markers(self) -> None:
+            calls.append("reset")
+            super()._reset_state_progress_markers()
+
+    ProbeTap(config={}, parse_env_config=False).sync_all()
+    assert calls[:2] == ["reset", "stream"]
+
+
+def test_cli_logging_is_the_sdks_console_log() -> None:
+    import singer_sdk.logging
+
+    root = logging.getLogger()
+    before, level = list(root.handlers), root.level
+    try:
+        sdk_compat.setup_cli_logging("tap-okta")
+        added = [h for h in root.handlers if h not in before]
+        assert len(added) == 1
+        assert isinstance(added[0].formatter, singer_sdk.logging.ConsoleFormatter)
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+        root.setLevel(level)

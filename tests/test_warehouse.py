@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from psycopg import sql
 
+from tap_okta.ratelimit import CLOCK_OFFSET_ENV
 from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import (  # noqa: F401 (fixtures)
@@ -220,6 +221,8 @@ def test_rounds_of_changes_keep_every_table_equal_to_the_org(
     # Round 3: a week later the run reads everything again. target-postgres honours
     # ACTIVATE_VERSION and drops the cascaded rows; target-duckdb ignores it.
     org.clock.advance(8 * 86400)  # Okta's clock (its Date header) moves on
+    # ... and the tap's machine's: the tap saves no time past its own clock.
+    rounds.project.env[CLOCK_OFFSET_ENV] = str(org.clock.offset)
     fourth = rounds.run("round3-complete-read")
     for table, row in fourth.items():
         assert row["missing"] == 0, (table, row)

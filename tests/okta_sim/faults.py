@@ -41,6 +41,9 @@ class FaultConfig:
     logs_timeout_over_limit: int | None = None  # /logs limit above this -> 500 E0000009
     queue: list[str] = field(default_factory=list)  # scripted one-shot faults, FIFO
     queue_path: str | None = None  # regex: only requests matching it consume the queue
+    # The Date header of injected faults' answers (a proxy or load balancer with a
+    # wrong clock, e.g. "Thu, 01 Jan 2099 00:00:00 GMT"); None: the org's clock.
+    fault_date: str | None = None
     seed: int = 7
 
     def __post_init__(self) -> None:
@@ -60,6 +63,7 @@ class FaultConfig:
         self.queue = []
         self.queue_path = None
         self.logs_timeout_over_limit = None
+        self.fault_date = None
 
     @staticmethod
     def _matches(patterns: list[str], path: str, target: str) -> bool:

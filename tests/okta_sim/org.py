@@ -184,6 +184,10 @@ class Org(SecurityMixin):
         # Where the org is served (set by OktaSimulator.start); exported objects and API
         # responses link there instead of domain_url, so helpers and API output compare equal.
         self.public_url: str | None = None
+        # A custom domain of the same org (its ``alternate`` link), when a test sets one.
+        self.custom_domain_url: str | None = None
+        # False: /.well-known/okta-organization answers 404 (a proxy that blocks it).
+        self.metadata_served = True
         self._rng = random.Random(seed * 7919 + 1)  # ids/data of objects created by mutations
         # The events mutations log draw from their own stream, so turning logging off (or
         # on) never changes the ids of the objects a test creates.
@@ -588,7 +592,7 @@ class Org(SecurityMixin):
         last_updated: int,
         rng: random.Random,
     ) -> dict[str, Any]:
-        tenant = "00onwlw0o4KFVCgzO5d7"
+        tenant = self.org_id
         settings: dict[str, Any] = {
             "app": {},
             "notifications": {

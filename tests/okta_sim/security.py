@@ -72,6 +72,14 @@ DAY = 86400
 _T = TypeVar("_T")
 # The org id in ORNs; the same tenant id the apps' ``orn`` already carries.
 ORG_ID = "00onwlw0o4KFVCgzO5d7"
+
+
+def _org_id(seed: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    rng = random.Random(f"org-id-{seed}")
+    return "00o" + "".join(rng.choice(alphabet) for _ in range(17))
+
+
 _ALNUM = string.ascii_letters + string.digits
 _UPPER = string.ascii_uppercase + string.digits
 _FACTOR_CUM = list(accumulate(k[4] for k in FACTOR_KINDS))  # cumulative weights
@@ -219,7 +227,10 @@ class SecurityMixin:
         self._sec_extra_rng = random.Random(seed * 7919 + 6)
         # The org's Custom TOTP factor profile, which token:hotp factors are enrolled with.
         self.custom_totp_profile_id = ""
-        self.org_id = ORG_ID
+        # The org's id (ORNs, /.well-known/okta-organization): one per seed, so two
+        # simulated orgs of different seeds are different orgs; the default seed's is
+        # the one its objects always carried.
+        self.org_id = ORG_ID if seed == 7 else _org_id(seed)
         # user id -> assignment id -> stored assignment (direct, assignmentType USER)
         self.user_roles: dict[str, dict[str, dict[str, Any]]] = {}
         # group id -> assignment id -> stored assignment (assignmentType GROUP)

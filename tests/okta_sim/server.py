@@ -100,6 +100,8 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
 TOKEN_PATH = "/oauth2/v1/token"
+#: The org's id and URLs, readable without credentials (Okta's getWellknownOrgMetadata).
+ORG_METADATA_PATH = "/.well-known/okta-organization"
 
 _LB_HTML = {
     502: "<html><head><title>502 Bad Gateway</title></head><body><center><h1>502 Bad Gateway"
@@ -323,6 +325,8 @@ class _Handler_(BaseHTTPRequestHandler):
                 ctype = "application/json" if fault.status == 500 else "text/html"
                 return _Reply(fault.status, body, ctype, rate=decision), None
         # 4. the real thing
+        if record.path == ORG_METADATA_PATH:
+            return self._org_metadata(sim, decision), None
         if record.path == TOKEN_PATH:
             return self._token(sim, record, raw_body, decision), None
         reply = self._api(sim, record, raw_query, decision)
@@ -367,6 +371,25 @@ class _Handler_(BaseHTTPRequestHandler):
             headers=[("Location", f"{sim.scheme}://127.0.0.2:{port}{record.target}")],
             rate=decision,
         )
+
+    # --- org metadata (no credentials) -------------------------------------------------
+
+    def _org_metadata(self, sim: OktaSimulator, decision: RateDecision) -> _Reply:
+        if self.command != "GET":
+            return _Reply(405, _json(errors.unsupported_endpoint()), rate=decision)
+        if not sim.org.metadata_served:
+            return _Reply(
+                404, _json(errors.not_found(ORG_METADATA_PATH, "Resource")), rate=decision
+            )
+        links: dict[str, Any] = {"organization": {"href": sim.base_url}}
+        if sim.org.custom_domain_url:
+            links["alternate"] = {"href": sim.org.custom_domain_url}
+        body = {
+            "id": sim.org.org_id,
+            "pipeline": "idx" if sim.org.identity_engine else "v1",
+            "_links": links,
+        }
+        return _Reply(200, _json(body), rate=decision)
 
     # --- token endpoint -------------------------------------------------------------
 
@@ -581,7 +604,10 @@ class _Handler_(BaseHTTPRequestHandler):
         server_offset = sim.org.clock.offset + cfg.clock_skew_seconds
         now_server = time.time() + server_offset
         self.send_response_only(reply.status)
-        self.send_header("Date", formatdate(now_server, usegmt=True))
+        date = formatdate(now_server, usegmt=True)
+        if fault is not None and sim.faults.fault_date:
+            date = sim.faults.fault_date
+        self.send_header("Date", date)
         self.send_header("Content-Type", reply.content_type)
         self.send_header("Content-Length", str(len(reply.body)))
         if reply.concurrency_429:
