@@ -77,25 +77,25 @@ def test_the_simulator_serves_every_declared_stream() -> None:
 
 
 def test_a_declared_stream_the_simulator_lacks_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
-    class EventHooks:
-        name = "event_hooks"
-        path = "/api/v1/eventHooks"
-        oauth_scope = "okta.eventHooks.read"
+    class EmailDomains:
+        name = "email_domains"
+        path = "/api/v1/email-domains"
+        oauth_scope = "okta.emailDomains.read"
         extra_scopes = ()
         selected_by_default = False
 
     monkeypatch.setattr(
-        "tests.test_simulator_lists.STREAM_TYPES", (*STREAM_TYPES, EventHooks), raising=True
+        "tests.test_simulator_lists.STREAM_TYPES", (*STREAM_TYPES, EmailDomains), raising=True
     )
     problems = declaration_mismatches()
-    assert "stream event_hooks: no simulator route for /api/v1/eventHooks (server.ROUTES)" in (
+    assert "stream email_domains: no simulator route for /api/v1/email-domains (server.ROUTES)" in (
         problems
     )
-    assert "stream event_hooks: scope okta.eventHooks.read not in oauth.ALL_READ_SCOPES" in (
+    assert "stream email_domains: scope okta.emailDomains.read not in oauth.ALL_READ_SCOPES" in (
         problems
     )
-    assert "stream event_hooks: Org.snapshot() has no key event_hooks" in problems
-    assert "stream event_hooks: not in security.SECURITY_STREAMS" in problems
+    assert "stream email_domains: Org.snapshot() has no key email_domains" in problems
+    assert "stream email_domains: not in security.SECURITY_STREAMS" in problems
 
 
 def test_each_plain_list_draws_from_a_random_stream_of_its_own() -> None:
