@@ -261,3 +261,36 @@ API_TOKEN = th.PropertiesList(
     LINKS,
     DELETED_AT,
 )
+
+# A System Log stream (Okta's LogStream); settings differ by type (AWS, Splunk).
+LOG_STREAM = th.PropertiesList(
+    _id(),
+    *_strings("name", "type", "status"),
+    *_CREATED_UPDATED,
+    th.Property("settings", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# A hook's channel: where Okta calls and how it proves itself (secrets blanked).
+_HOOK_CHANNEL = th.Property("channel", OPEN_OBJECT)
+
+EVENT_HOOK = th.PropertiesList(
+    _id(),
+    *_strings("name", "description", "status", "verificationStatus", "createdBy"),
+    *_CREATED_UPDATED,
+    # {"type": "EVENT_TYPE", "items": [event types], "filter": ...}
+    th.Property("events", OPEN_OBJECT),
+    _HOOK_CHANNEL,
+    LINKS,
+    DELETED_AT,
+)
+
+INLINE_HOOK = th.PropertiesList(
+    _id(),
+    *_strings("name", "type", "version", "status"),
+    *_CREATED_UPDATED,
+    _HOOK_CHANNEL,
+    LINKS,
+    DELETED_AT,
+)

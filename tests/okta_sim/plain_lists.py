@@ -134,5 +134,168 @@ API_TOKENS = PlainList(
     delete_event=("system.api_token.revoke", "Revoke API token"),
 )
 
+# --- log streams (Okta's LogStream: the System Log sent to a SIEM) ---------------------
+
+_AWS_REGIONS = ("us-east-1", "us-east-2", "eu-west-1", "eu-central-1")
+
+
+def generate_log_streams(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    """One to three streams, AWS EventBridge or Splunk Cloud; some deactivated."""
+    streams: dict[str, dict[str, Any]] = {}
+    for n in range(rng.randint(1, 3)):
+        stream_id = "0oa" + _chars(rng, 17)
+        created = now_s - rng.randint(DAY, 400 * DAY)
+        if rng.random() < 0.5:
+            kind, settings = (
+                "aws_eventbridge",
+                {
+                    "accountId": str(rng.randint(10**11, 10**12 - 1)),
+                    "eventSourceName": f"okta-{n}",
+                    "region": rng.choice(_AWS_REGIONS),
+                },
+            )
+        else:
+            # Okta takes the HEC token on create and does not list it back.
+            kind, settings = (
+                "splunk_cloud_logstreaming",
+                {"edition": "aws", "host": f"acme{n}.splunkcloud.com"},
+            )
+        status = "INACTIVE" if rng.random() < 0.25 else "ACTIVE"
+        link = org._link(f"/api/v1/logStreams/{stream_id}")
+        lifecycle = "activate" if status == "INACTIVE" else "deactivate"
+        streams[stream_id] = {
+            "id": stream_id,
+            "type": kind,
+            "name": f"SIEM {kind.split('_')[0]} {n + 1}",
+            "lastUpdated": _fmt(rng.randint(created, now_s)),
+            "created": _fmt(created),
+            "status": status,
+            "settings": settings,
+            "_links": {
+                "self": {"href": link, "method": "GET"},
+                lifecycle: {"href": f"{link}/lifecycle/{lifecycle}", "method": "POST"},
+            },
+        }
+    return streams
+
+
+LOG_STREAMS = PlainList(
+    stream="log_streams",
+    path="/api/v1/logStreams",
+    family="logStreams",
+    random_stream=8,
+    generate=generate_log_streams,
+    page_sizes=(20, 200),
+    target_type="LogStream",
+    create_event=("system.log_stream.lifecycle.create", "Create log stream"),
+    delete_event=("system.log_stream.lifecycle.delete", "Delete log stream"),
+)
+
+
+# --- event and inline hooks (their channel carries the secret Okta sends) --------------
+
+_HOOK_EVENTS = (
+    "user.lifecycle.create",
+    "user.lifecycle.deactivate",
+    "group.user_membership.add",
+    "user.session.start",
+    "application.user_membership.add",
+)
+
+
+def hook_channel(rng: random.Random, uri: str, version: str = "1.0.0") -> dict[str, Any]:
+    """An HTTP channel with a header auth scheme and one extra header, both carrying
+    secret values (Okta lists them back; the tap blanks them)."""
+    return {
+        "type": "HTTP",
+        "version": version,
+        "config": {
+            "uri": uri,
+            "method": "POST",
+            "headers": [{"key": "X-Hook-Key", "value": "hk-" + _chars(rng, 24)}],
+            "authScheme": {
+                "type": "HEADER",
+                "key": "Authorization",
+                "value": "Bearer " + _chars(rng, 32),
+            },
+        },
+    }
+
+
+def generate_event_hooks(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    hooks: dict[str, dict[str, Any]] = {}
+    for n in range(rng.randint(1, 4)):
+        hook_id = "who" + _chars(rng, 17)
+        created = now_s - rng.randint(DAY, 500 * DAY)
+        hooks[hook_id] = {
+            "id": hook_id,
+            "status": "ACTIVE" if rng.random() < 0.8 else "INACTIVE",
+            "verificationStatus": "VERIFIED" if rng.random() < 0.9 else "UNVERIFIED",
+            "name": f"Event hook {n + 1}",
+            "description": None,
+            "created": _fmt(created),
+            "createdBy": rng.choice(org.admin_ids) if org.admin_ids else None,
+            "lastUpdated": _fmt(rng.randint(created, now_s)),
+            "events": {
+                "type": "EVENT_TYPE",
+                "items": rng.sample(_HOOK_EVENTS, rng.randint(1, 3)),
+                "filter": None,
+            },
+            "channel": hook_channel(rng, f"https://hooks{n}.example.com/okta/events"),
+            "_links": {"self": {"href": org._link(f"/api/v1/eventHooks/{hook_id}")}},
+        }
+    return hooks
+
+
+EVENT_HOOKS = PlainList(
+    stream="event_hooks",
+    path="/api/v1/eventHooks",
+    family="eventHooks",
+    random_stream=9,
+    generate=generate_event_hooks,
+    target_type="EventHook",
+    create_event=("event_hook.created", "Event hook created"),
+    delete_event=("event_hook.deleted", "Event hook deleted"),
+)
+
+_INLINE_HOOK_TYPES = (
+    "com.okta.oauth2.tokens.transform",
+    "com.okta.saml.tokens.transform",
+    "com.okta.import.transform",
+    "com.okta.user.pre-registration",
+)
+
+
+def generate_inline_hooks(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    hooks: dict[str, dict[str, Any]] = {}
+    for n, kind in enumerate(rng.sample(_INLINE_HOOK_TYPES, rng.randint(1, 3))):
+        hook_id = "cal" + _chars(rng, 17)
+        created = now_s - rng.randint(DAY, 500 * DAY)
+        link = org._link(f"/api/v1/inlineHooks/{hook_id}")
+        hooks[hook_id] = {
+            "id": hook_id,
+            "status": "ACTIVE" if rng.random() < 0.8 else "INACTIVE",
+            "name": f"Inline hook {n + 1}",
+            "type": kind,
+            "version": "1.0.0",
+            "channel": hook_channel(rng, f"https://inline{n}.example.com/okta/{kind}"),
+            "created": _fmt(created),
+            "lastUpdated": _fmt(rng.randint(created, now_s)),
+            "_links": {"self": {"href": link}, "execute": {"href": f"{link}/execute"}},
+        }
+    return hooks
+
+
+INLINE_HOOKS = PlainList(
+    stream="inline_hooks",
+    path="/api/v1/inlineHooks",
+    family="inlineHooks",
+    random_stream=10,
+    generate=generate_inline_hooks,
+    target_type="InlineHook",
+    create_event=("inline_hook.created", "Inline hook created"),
+    delete_event=("inline_hook.deleted", "Inline hook deleted"),
+)
+
 #: Every plain list the simulator serves.
-PLAIN_LISTS: tuple[PlainList, ...] = (API_TOKENS,)
+PLAIN_LISTS: tuple[PlainList, ...] = (API_TOKENS, LOG_STREAMS, EVENT_HOOKS, INLINE_HOOKS)
