@@ -204,7 +204,8 @@ class TapOkta(Tap):
             title="Include client secrets",
             description=(
                 "Keep OIDC client secrets (credentials.oauthClient.client_secret) in "
-                "apps records, and identity providers' in identity_providers records. Off "
+                "apps records, identity providers' in identity_providers records, and the "
+                "auth header and header values of event_hooks and inline_hooks records. Off "
                 "by default: they are blanked."
             ),
         ),
