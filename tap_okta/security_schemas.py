@@ -294,3 +294,14 @@ INLINE_HOOK = th.PropertiesList(
     LINKS,
     DELETED_AT,
 )
+
+# A custom domain (Okta's DomainResponse); publicCertificate: subject, fingerprint and
+# expiration of the certificate it serves.
+DOMAIN = th.PropertiesList(
+    _id(),
+    *_strings("domain", "brandId", "certificateSourceType", "validationStatus"),
+    th.Property("dnsRecords", th.ArrayType(OPEN_ITEM)),
+    th.Property("publicCertificate", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)

@@ -65,6 +65,8 @@ def declaration_mismatches() -> list[str]:
         if (getattr_static(declared, "path"), declared.oauth_scope) != (entry.path, entry.scope):
             problems.append(f"plain list {entry.stream}: path or scope differs from the tap's")
         limit = declared.limit_sent()
+        if getattr_static(declared, "records_key") != entry.records_key:
+            problems.append(f"plain list {entry.stream}: records_key differs from the tap's")
         if entry.page_sizes is None and limit is not None:
             problems.append(f"stream {entry.stream}: sends limit {limit} to an unpaged list")
         if entry.page_sizes is not None and limit not in (None, entry.page_sizes[1]):
@@ -145,12 +147,21 @@ def fetch(sim: OktaSimulator, path: str, authorization: str, **params: Any) -> r
     return requests.get(sim.url(path), headers=headers, params=params, timeout=10)
 
 
+def listed(answer: requests.Response) -> list[dict[str, Any]]:
+    """The objects of one answer: a bare array, or the one list of a wrapping object."""
+    body = answer.json()
+    if isinstance(body, dict):
+        [body] = body.values()
+    assert isinstance(body, list), body
+    return body
+
+
 def crawl(sim: OktaSimulator, path: str, **params: Any) -> list[dict[str, Any]]:
     answer = fetch(sim, path, f"SSWS {API_KEY}", **params)
     objects = []
     while True:
         assert answer.status_code == 200, answer.text[:300]
-        objects += answer.json()
+        objects += listed(answer)
         if "next" not in answer.links:
             return objects
         next_url = answer.links["next"]["url"]
@@ -165,7 +176,7 @@ def test_a_plain_list_is_served_as_declared(sim: OktaSimulator, entry: Any) -> N
     if entry.page_sizes is not None:
         default, largest = entry.page_sizes
         first = fetch(sim, entry.path, f"SSWS {API_KEY}")
-        assert len(first.json()) == min(default, len(objects))
+        assert len(listed(first)) == min(default, len(objects))
         assert crawl(sim, entry.path, limit=2) == objects
         assert crawl(sim, entry.path, limit=largest + 1) == objects
     # Its scope, and no other, lets a service app read it.
@@ -175,7 +186,7 @@ def test_a_plain_list_is_served_as_declared(sim: OktaSimulator, entry: Any) -> N
     assert refused.status_code == 403
     assert f'scope="{entry.scope}"' in refused.headers["WWW-Authenticate"]
     granted = sim.org.issue_token(app.client_id, [entry.scope])
-    assert fetch(sim, entry.path, f"Bearer {granted.access_token}").json() == objects
+    assert listed(fetch(sim, entry.path, f"Bearer {granted.access_token}")) == objects
     # An org without the feature: 401 E0000015.
     sim.org.disabled_features.add(entry.family)
     try:
@@ -195,9 +206,10 @@ def test_adding_and_removing_an_object_logs_its_events(sim: OktaSimulator, entry
     logged = [
         e for e in sim.org.visible_events() if e["target"] and e["target"][0]["id"] == first["id"]
     ]
-    expected = [e for e, _ in (entry.delete_event, entry.create_event) if e]
+    expected = [e[0] for e in (entry.delete_event, entry.create_event) if e]
     assert [e["eventType"] for e in logged] == expected
-    assert {e["target"][0]["type"] for e in logged} == {entry.target_type}
+    # A list whose changes Okta's catalogue names no event for logs none.
+    assert {e["target"][0]["type"] for e in logged} == ({entry.target_type} if expected else set())
 
 
 def test_every_route_is_reached_by_its_own_paths() -> None:

@@ -204,6 +204,19 @@ class InlineHooksStream(HookStream):
     schema = schemas.INLINE_HOOK.to_dict()
 
 
+class DomainsStream(SnapshotStream):
+    """The org's custom domains: validation status, DNS records and certificate."""
+
+    name = "domains"
+    path = "/api/v1/domains"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta documents no paging for this list
+    records_key = "domains"  # Okta answers {"domains": [...]}
+    oauth_scope = "okta.domains.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.DOMAIN.to_dict()
+
+
 # Okta lists policies one type at a time: every value of the `type` parameter of
 # "List all policies" (PolicyType in Okta's management OpenAPI spec). Authorization
 # server policies (OAUTH_AUTHORIZATION_POLICY) are listed under each server instead.
@@ -289,6 +302,7 @@ __all__ = [
     "ApiTokensStream",
     "AuthenticatorsStream",
     "AuthorizationServersStream",
+    "DomainsStream",
     "EventHooksStream",
     "GroupRulesStream",
     "IdentityProvidersStream",

@@ -51,6 +51,9 @@ class PlainList:
     generate: Callable[[Org, random.Random, int], dict[str, dict[str, Any]]]
     #: (default, largest) page size; None: not paged, every object at once.
     page_sizes: tuple[int, int] | None = None
+    #: The key of the object whose list it answers (``{"domains": [...]}``); None: a
+    #: bare array.
+    records_key: str | None = None
     #: The System Log target type of one object, and the events that add and remove one.
     target_type: str = ""
     create_event: tuple[str, str] | None = None  # (event type, display message)
@@ -297,5 +300,63 @@ INLINE_HOOKS = PlainList(
     delete_event=("inline_hook.deleted", "Inline hook deleted"),
 )
 
+# --- custom domains (Okta answers {"domains": [...]}, verified and pending alike) ------
+
+_VALIDATION = ("VERIFIED", "VERIFIED", "COMPLETED", "IN_PROGRESS", "NOT_STARTED")
+
+
+def generate_domains(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    """One or two custom domains; an Okta-managed or a manually uploaded certificate."""
+    domains: dict[str, dict[str, Any]] = {}
+    for name in rng.sample(("login", "id", "sso", "auth"), rng.randint(1, 2)):
+        domain_id = "OcD" + _chars(rng, 17)
+        fqdn = f"{name}.example.com"
+        status = rng.choice(_VALIDATION)
+        obj: dict[str, Any] = {
+            "id": domain_id,
+            "domain": fqdn,
+            "brandId": "bnd" + _chars(rng, 17),
+            "certificateSourceType": rng.choice(("MANUAL", "OKTA_MANAGED")),
+            "validationStatus": status,
+            "dnsRecords": [
+                {
+                    "fqdn": f"_oktaverification.{fqdn}",
+                    "recordType": "TXT",
+                    "values": [_chars(rng, 32).lower()],
+                },
+                {
+                    "fqdn": fqdn,
+                    "recordType": "CNAME",
+                    "values": [f"{_chars(rng, 8).lower()}.customdomains.okta.com"],
+                },
+            ],
+            "_links": {"self": {"href": org._link(f"/api/v1/domains/{domain_id}")}},
+        }
+        if status in ("VERIFIED", "COMPLETED"):
+            obj["publicCertificate"] = {
+                "subject": f"CN={fqdn}",
+                "fingerprint": ":".join(_chars(rng, 2).upper() for _ in range(20)),
+                "expiration": _fmt(now_s + rng.randint(-10 * DAY, 365 * DAY)),
+            }
+        domains[domain_id] = obj
+    return domains
+
+
+DOMAINS = PlainList(
+    stream="domains",
+    path="/api/v1/domains",
+    family="domains",
+    random_stream=11,
+    generate=generate_domains,
+    records_key="domains",
+    target_type="Domain",
+)
+
 #: Every plain list the simulator serves.
-PLAIN_LISTS: tuple[PlainList, ...] = (API_TOKENS, LOG_STREAMS, EVENT_HOOKS, INLINE_HOOKS)
+PLAIN_LISTS: tuple[PlainList, ...] = (
+    API_TOKENS,
+    LOG_STREAMS,
+    EVENT_HOOKS,
+    INLINE_HOOKS,
+    DOMAINS,
+)
