@@ -305,3 +305,34 @@ DOMAIN = th.PropertiesList(
     LINKS,
     DELETED_AT,
 )
+
+# A behavior detection rule (Okta's BehaviorRule); settings differ by type.
+BEHAVIOR = th.PropertiesList(
+    _id(),
+    *_strings("name", "type", "status"),
+    *_CREATED_UPDATED,
+    th.Property("settings", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# An agent pool (Okta's AgentPool) with its agents (id, version, state, lastConnection…).
+AGENT_POOL = th.PropertiesList(
+    _id(),
+    *_strings("name", "type", "operationalStatus"),
+    th.Property("disruptedAgents", th.IntegerType),
+    th.Property("inactiveAgents", th.IntegerType),
+    # An array in Okta's schema, one object in its example.
+    th.Property("agents", ARRAY_OR_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# A profile mapping as listed: its source and target (id, name, type), no expressions.
+PROFILE_MAPPING = th.PropertiesList(
+    _id(),
+    th.Property("source", OPEN_OBJECT),
+    th.Property("target", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)

@@ -217,6 +217,45 @@ class DomainsStream(SnapshotStream):
     schema = schemas.DOMAIN.to_dict()
 
 
+class BehaviorsStream(SnapshotStream):
+    """Behavior detection rules: the risk signals (new device, new location, velocity)
+    sign-on policies can require."""
+
+    name = "behaviors"
+    path = "/api/v1/behaviors"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta documents no page size for this list
+    oauth_scope = "okta.behaviors.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.BEHAVIOR.to_dict()
+
+
+class AgentPoolsStream(SnapshotStream):
+    """AD and LDAP agent pools and their agents' health: a dead agent silently stops
+    imports and deprovisioning."""
+
+    name = "agent_pools"
+    path = "/api/v1/agentPools"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta pages it by `after` with limitPerPoolType, not `limit`
+    oauth_scope = "okta.agentPools.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.AGENT_POOL.to_dict()
+
+
+class ProfileMappingsStream(SnapshotStream):
+    """Profile mappings: which profile (user type or app) feeds which. The list names
+    source and target only; the attribute expressions are one request per mapping."""
+
+    name = "profile_mappings"
+    path = "/api/v1/mappings"
+    primary_keys = ("id",)
+    page_size = 200
+    oauth_scope = "okta.profileMappings.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.PROFILE_MAPPING.to_dict()
+
+
 # Okta lists policies one type at a time: every value of the `type` parameter of
 # "List all policies" (PolicyType in Okta's management OpenAPI spec). Authorization
 # server policies (OAUTH_AUTHORIZATION_POLICY) are listed under each server instead.
@@ -299,9 +338,11 @@ class PolicyRulesStream(SnapshotStream):
 
 
 __all__ = [
+    "AgentPoolsStream",
     "ApiTokensStream",
     "AuthenticatorsStream",
     "AuthorizationServersStream",
+    "BehaviorsStream",
     "DomainsStream",
     "EventHooksStream",
     "GroupRulesStream",
@@ -311,6 +352,7 @@ __all__ = [
     "NetworkZonesStream",
     "PoliciesStream",
     "PolicyRulesStream",
+    "ProfileMappingsStream",
     "TrustedOriginsStream",
     "UserTypesStream",
 ]

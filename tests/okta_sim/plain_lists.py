@@ -352,6 +352,140 @@ DOMAINS = PlainList(
     target_type="Domain",
 )
 
+# --- behavior detection rules (the risk signals sign-on policies rely on) --------------
+
+# Okta's four built-in rules, then an org's own (BehaviorRuleType, settings by type).
+_BEHAVIORS: tuple[tuple[str, str, dict[str, Any]], ...] = (
+    ("New Geo-Location", "ANOMALOUS_LOCATION", {"granularity": "LAT_LONG", "radiusKilometers": 20}),
+    ("New Device", "ANOMALOUS_DEVICE", {"maxEventsUsedForEvaluation": 20}),
+    ("New IP", "ANOMALOUS_IP", {"maxEventsUsedForEvaluation": 50}),
+    ("Velocity", "VELOCITY", {"velocityKph": 805}),
+    ("New ASN", "ANOMALOUS_ASN", {"maxEventsUsedForEvaluation": 20}),
+    ("New Country", "ANOMALOUS_LOCATION", {"granularity": "COUNTRY"}),
+)
+
+
+def generate_behaviors(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    rules: dict[str, dict[str, Any]] = {}
+    for name, kind, settings in _BEHAVIORS[: rng.randint(4, len(_BEHAVIORS))]:
+        rule_id = "abh" + _chars(rng, 17)
+        created = now_s - rng.randint(30 * DAY, 900 * DAY)
+        rules[rule_id] = {
+            "id": rule_id,
+            "name": name,
+            "type": kind,
+            "status": "ACTIVE" if rng.random() < 0.85 else "INACTIVE",
+            "settings": dict(settings),
+            "created": _fmt(created),
+            "lastUpdated": _fmt(rng.randint(created, now_s)),
+            "_links": {"self": {"href": org._link(f"/api/v1/behaviors/{rule_id}")}},
+        }
+    return rules
+
+
+BEHAVIORS = PlainList(
+    stream="behaviors",
+    path="/api/v1/behaviors",
+    family="behaviors",
+    random_stream=12,
+    generate=generate_behaviors,
+    target_type="Behavior",
+)
+
+
+# --- agent pools (AD/LDAP agents: a dead one silently stops imports) -------------------
+
+
+def generate_agent_pools(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
+    """One or two AD or LDAP pools of one to three agents; some agents disconnected."""
+    pools: dict[str, dict[str, Any]] = {}
+    for n in range(rng.randint(1, 2)):
+        pool_id = "0oa" + _chars(rng, 17)
+        kind = rng.choice(("AD", "AD", "LDAP"))
+        agents = []
+        for k in range(rng.randint(1, 3)):
+            live = rng.random() < 0.75
+            agents.append(
+                {
+                    "id": "a53" + _chars(rng, 17),
+                    "name": f"{kind}-AGENT-{n}{k}",
+                    "poolId": pool_id,
+                    "type": kind,
+                    "version": rng.choice(("3.18.0", "3.17.1", "3.16.0")),
+                    "active": live,
+                    "state": "ACTIVE" if live else "INACTIVE",
+                    "operationalStatus": "OPERATIONAL" if live else "DISRUPTED",
+                    "lastConnection": (now_s - (60 if live else rng.randint(DAY, 60 * DAY))) * 1000,
+                    "upgradeRequired": False,
+                    "isHidden": False,
+                }
+            )
+        down = sum(1 for a in agents if not a["active"])
+        pools[pool_id] = {
+            "id": pool_id,
+            "name": f"{kind.lower()}{n}.corp.example.com",
+            "type": kind,
+            "operationalStatus": "OPERATIONAL" if down < len(agents) else "DISRUPTED",
+            "disruptedAgents": down,
+            "inactiveAgents": down,
+            "agents": agents,
+            "_links": {"self": {"href": org._link(f"/api/v1/agentPools/{pool_id}")}},
+        }
+    return pools
+
+
+AGENT_POOLS = PlainList(
+    stream="agent_pools",
+    path="/api/v1/agentPools",
+    family="agentPools",
+    random_stream=13,
+    generate=generate_agent_pools,
+    target_type="AgentPool",
+)
+
+
+# --- profile mappings (which attributes flow between Okta and each app) ----------------
+
+
+def generate_profile_mappings(
+    org: Org, rng: random.Random, now_s: int
+) -> dict[str, dict[str, Any]]:
+    """Both directions for some apps: app user -> Okta user, Okta user -> app user."""
+    mappings: dict[str, dict[str, Any]] = {}
+    user_type = {
+        "id": org.user_type_id,
+        "name": "user",
+        "type": "user",
+        "_links": {"self": {"href": org._link(f"/api/v1/meta/types/user/{org.user_type_id}")}},
+    }
+    for app_id in sorted(org.apps)[: rng.randint(2, 8)]:
+        app = {
+            "id": app_id,
+            "name": org.apps[app_id].get("name") or "app",
+            "type": "appuser",
+            "_links": {"self": {"href": org._link(f"/api/v1/apps/{app_id}")}},
+        }
+        for source, target in ((app, user_type), (user_type, app)):
+            mapping_id = "prm" + _chars(rng, 17)
+            mappings[mapping_id] = {
+                "id": mapping_id,
+                "source": source,
+                "target": target,
+                "_links": {"self": {"href": org._link(f"/api/v1/mappings/{mapping_id}")}},
+            }
+    return mappings
+
+
+PROFILE_MAPPINGS = PlainList(
+    stream="profile_mappings",
+    path="/api/v1/mappings",
+    family="profileMappings",
+    random_stream=14,
+    generate=generate_profile_mappings,
+    page_sizes=(20, 200),
+    target_type="Mapping",
+)
+
 #: Every plain list the simulator serves.
 PLAIN_LISTS: tuple[PlainList, ...] = (
     API_TOKENS,
@@ -359,4 +493,7 @@ PLAIN_LISTS: tuple[PlainList, ...] = (
     EVENT_HOOKS,
     INLINE_HOOKS,
     DOMAINS,
+    BEHAVIORS,
+    AGENT_POOLS,
+    PROFILE_MAPPINGS,
 )

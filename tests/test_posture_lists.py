@@ -1,5 +1,6 @@
-"""``log_streams``, ``event_hooks``, ``inline_hooks``, ``domains``: what is particular to
-them (their contract is in test_stream_contracts.py).
+"""The posture lists (``log_streams``, ``event_hooks``, ``inline_hooks``, ``domains``,
+``behaviors``, ``agent_pools``, ``profile_mappings``): what is particular to them (their
+contract is in test_stream_contracts.py).
 
 A hook's channel carries the secret Okta sends its endpoint (the auth header's value,
 other header values); with ``include_client_secrets`` off none of it lands. Each is
@@ -16,9 +17,18 @@ import pytest
 from tests.harness import API_KEY, TapRun, service_app_config, sync_in_process
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
-from tests.okta_sim.plain_lists import DOMAINS, EVENT_HOOKS, INLINE_HOOKS, LOG_STREAMS, PlainList
+from tests.okta_sim.plain_lists import (
+    AGENT_POOLS,
+    BEHAVIORS,
+    DOMAINS,
+    EVENT_HOOKS,
+    INLINE_HOOKS,
+    LOG_STREAMS,
+    PROFILE_MAPPINGS,
+    PlainList,
+)
 
-LISTS = (LOG_STREAMS, EVENT_HOOKS, INLINE_HOOKS, DOMAINS)
+LISTS = (LOG_STREAMS, EVENT_HOOKS, INLINE_HOOKS, DOMAINS, BEHAVIORS, AGENT_POOLS, PROFILE_MAPPINGS)
 HOOKS = ("event_hooks", "inline_hooks")
 
 
