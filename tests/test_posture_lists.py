@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.harness import API_KEY, TapRun, service_app_config, sync_in_process
-from tests.okta_sim import OktaSimulator
+from tests.okta_sim import ALL_FAMILIES, OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
 from tests.okta_sim.plain_lists import (
     AGENT_POOLS,
@@ -118,3 +118,23 @@ def test_a_service_app_not_granted_the_scope_skips_it_with_one_warning(
     assert entry.scope in warning
     assert run.records("trusted_origins")
     assert not run.records(entry.stream)
+
+
+@pytest.mark.parametrize("entry", LISTS, ids=[e.stream for e in LISTS])
+def test_an_admin_without_the_role_skips_it_with_one_warning(
+    sim: OktaSimulator, entry: PlainList
+) -> None:
+    """The security job selects every opt-in stream: a new one whose role the token's
+    admin lacks (403 E0000006) is skipped, not a failed job."""
+    token = f"00sim-token-of-an-admin-without-{entry.family}-7f3c"
+    sim.org.add_api_token(token, permissions=ALL_FAMILIES - {entry.family})
+    run = sync_in_process(
+        {"org_url": sim.base_url, "api_key": token}, streams=(entry.stream, "trusted_origins")
+    )
+    assert run.returncode == 0, run.stderr[-3000:]
+    [warning] = warnings(run)
+    assert f"'{entry.stream}' was skipped" in warning
+    assert "E0000006" in warning
+    assert run.records("trusted_origins")
+    assert not run.records(entry.stream)
+    assert token not in run.stderr
