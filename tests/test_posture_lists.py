@@ -138,3 +138,17 @@ def test_an_admin_without_the_role_skips_it_with_one_warning(
     assert run.records("trusted_origins")
     assert not run.records(entry.stream)
     assert token not in run.stderr
+
+
+def test_a_log_stream_token_okta_might_list_never_lands(sim: OktaSimulator) -> None:
+    """Okta documents the Splunk HEC token as write-only; should it ever be listed, it is
+    a secret like the hooks'."""
+    secret = "11111111-1111-4222-8222-222222222222"
+    [first, *_] = sorted(sim.org.listed["log_streams"])
+    with sim.org.lock:
+        sim.org.listed["log_streams"][first]["settings"]["token"] = secret
+    run = sync_in_process({"org_url": sim.base_url, "api_key": API_KEY}, streams=("log_streams",))
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert secret not in run.stdout
+    [record] = [r for r in run.records("log_streams") if r["id"] == first]
+    assert record["settings"]["token"] is None
