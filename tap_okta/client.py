@@ -465,6 +465,18 @@ class OktaStream(RESTStream["SplitResult"]):
         try:
             yield from self.read_records(context)
         except OktaAPIError as exc:
+            if exc.code == "E0000006" and self.oauth_scope in self.optional_scopes:
+                # An opt-in stream whose role the admin lacks: jobs that select every
+                # opt-in stream (tap-okta--security) must not fail when one is added.
+                logger.warning(
+                    "Stream '%s' was skipped: the admin behind the credentials lacks the "
+                    "permission (%s). Give it the %s role to read this stream, or deselect "
+                    "the stream to silence this warning.",
+                    self.name,
+                    exc.code,
+                    self.admin_role,
+                )
+                return
             meaning = self.not_on_this_org(exc)
             if meaning is None:
                 raise

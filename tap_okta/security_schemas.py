@@ -270,3 +270,78 @@ API_TOKEN = record(
     LINKS,
     DELETED_AT,
 )
+
+# A System Log stream (Okta's LogStream); settings differ by type (AWS, Splunk).
+LOG_STREAM = record(
+    _id(),
+    *_strings("name", "type", "status"),
+    *_CREATED_UPDATED,
+    th.Property("settings", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# A hook's channel: where Okta calls and how it proves itself (secrets blanked).
+_HOOK_CHANNEL = th.Property("channel", OPEN_OBJECT)
+
+EVENT_HOOK = record(
+    _id(),
+    *_strings("name", "description", "status", "verificationStatus", "createdBy"),
+    *_CREATED_UPDATED,
+    # {"type": "EVENT_TYPE", "items": [event types], "filter": ...}
+    th.Property("events", OPEN_OBJECT),
+    _HOOK_CHANNEL,
+    LINKS,
+    DELETED_AT,
+)
+
+INLINE_HOOK = record(
+    _id(),
+    *_strings("name", "type", "version", "status"),
+    *_CREATED_UPDATED,
+    _HOOK_CHANNEL,
+    LINKS,
+    DELETED_AT,
+)
+
+# A custom domain (Okta's DomainResponse); publicCertificate: subject, fingerprint and
+# expiration of the certificate it serves.
+DOMAIN = record(
+    _id(),
+    *_strings("domain", "brandId", "certificateSourceType", "validationStatus"),
+    th.Property("dnsRecords", th.ArrayType(OPEN_ITEM)),
+    th.Property("publicCertificate", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# A behavior detection rule (Okta's BehaviorRule); settings differ by type.
+BEHAVIOR = record(
+    _id(),
+    *_strings("name", "type", "status"),
+    *_CREATED_UPDATED,
+    th.Property("settings", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# An agent pool (Okta's AgentPool) with its agents (id, version, state, lastConnection…).
+AGENT_POOL = record(
+    _id(),
+    *_strings("name", "type", "operationalStatus"),
+    th.Property("disruptedAgents", th.IntegerType),
+    th.Property("inactiveAgents", th.IntegerType),
+    # An array in Okta's schema, one object in its example.
+    th.Property("agents", ARRAY_OR_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# A profile mapping as listed: its source and target (id, name, type), no expressions.
+PROFILE_MAPPING = record(
+    _id(),
+    th.Property("source", OPEN_OBJECT),
+    th.Property("target", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)

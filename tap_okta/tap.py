@@ -231,8 +231,9 @@ class TapOkta(Tap):
             description=(
                 "Keep credentials in apps records (OIDC client secrets, shared "
                 "passwords, settings.app passwords, secrets and tokens), app users' "
-                "passwords in app_users, and identity providers' client secrets in "
-                "identity_providers records. Off by default: they are blanked."
+                "passwords in app_users, identity providers' client secrets in "
+                "identity_providers records, and the auth header and header values of "
+                "event_hooks and inline_hooks records. Off by default: they are blanked."
             ),
         ),
     ).to_dict()

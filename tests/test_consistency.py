@@ -270,10 +270,10 @@ def test_a_stream_missing_from_a_derived_place_is_named(monkeypatch: pytest.Monk
     """The checks above name the place: a declared stream nobody wrote down anywhere."""
 
     class Undocumented:
-        name = "event_hooks"
-        path = "/api/v1/eventHooks"
+        name = "email_domains"
+        path = "/api/v1/email-domains"
         primary_keys = ("id",)
-        oauth_scope = "okta.eventHooks.read"
+        oauth_scope = "okta.emailDomains.read"
         extra_scopes = ()
         admin_role = "Read-Only Administrator"
         selected_by_default = False
@@ -284,12 +284,12 @@ def test_a_stream_missing_from_a_derived_place_is_named(monkeypatch: pytest.Monk
 
     monkeypatch.setattr(sys.modules[__name__], "STREAM_TYPES", (*STREAM_TYPES, Undocumented))
     assert (
-        "stream event_hooks: no row in the README's security streams table" in readme_mismatches()
+        "stream email_domains: no row in the README's security streams table" in readme_mismatches()
     )
-    assert not any("event_hooks" in p for p in selection_mismatches())  # opt-in: nothing to list
+    assert not any("email_domains" in p for p in selection_mismatches())  # opt-in: nothing to list
     monkeypatch.setattr(Undocumented, "selected_by_default", True)
-    assert "meltano.yml tap-okta does not select event_hooks" in selection_mismatches()
-    assert "meltano-hub/extractors/tap-okta.yml does not select event_hooks" in (
+    assert "meltano.yml tap-okta does not select email_domains" in selection_mismatches()
+    assert "meltano-hub/extractors/tap-okta.yml does not select email_domains" in (
         selection_mismatches()
     )
 

@@ -131,6 +131,131 @@ class ApiTokensStream(SnapshotStream):
         return row
 
 
+class LogStreamsStream(SnapshotStream):
+    """Where Okta streams the System Log (AWS EventBridge, Splunk Cloud), and whether
+    the stream is still active."""
+
+    name = "log_streams"
+    path = "/api/v1/logStreams"
+    primary_keys = ("id",)
+    page_size = 200
+    oauth_scope = "okta.logStreams.read"
+    optional_scopes = (oauth_scope,)
+    # Okta documents log streaming and hooks as super admin features (its OpenAPI
+    # names no role); a narrower role may be refused (403 E0000006).
+    admin_role = "Super Administrator"
+    schema = schemas.LOG_STREAM.to_dict()
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # Okta takes a Splunk HEC token on create and should not list it back; if it
+        # ever does, it is a secret like the others.
+        settings = row.get("settings")
+        keep = self.okta.settings.include_client_secrets
+        if isinstance(settings, dict) and settings.get("token") and not keep:
+            settings["token"] = None
+        return row
+
+
+class HookStream(SnapshotStream):
+    """A list of hooks: each one's channel carries the secret Okta sends its endpoint,
+    only kept when include_client_secrets asks for it. Declares no stream itself."""
+
+    primary_keys = ("id",)
+    takes_limit = False  # Okta documents no paging for either list
+    admin_role = "Super Administrator"
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        channel = row.get("channel")
+        config = channel.get("config") if isinstance(channel, dict) else None
+        if isinstance(config, dict) and not self.okta.settings.include_client_secrets:
+            # What the hook sends its endpoint as proof: the auth header's value, each
+            # extra header's value, an OAuth client secret. The header names stay: which
+            # header a hook authenticates with is for a reviewer to see.
+            scheme = config.get("authScheme")
+            if isinstance(scheme, dict) and scheme.get("value"):
+                scheme["value"] = None
+            for header in config.get("headers") or ():
+                if isinstance(header, dict) and header.get("value"):
+                    header["value"] = None
+            if config.get("clientSecret"):
+                config["clientSecret"] = None
+        return row
+
+
+class EventHooksStream(HookStream):
+    """Event hooks: the outbound calls Okta makes with System Log events, where to."""
+
+    name = "event_hooks"
+    path = "/api/v1/eventHooks"
+    oauth_scope = "okta.eventHooks.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.EVENT_HOOK.to_dict()
+
+
+class InlineHooksStream(HookStream):
+    """Inline hooks: the calls Okta makes mid-flow (token, SAML, import, registration)."""
+
+    name = "inline_hooks"
+    path = "/api/v1/inlineHooks"
+    oauth_scope = "okta.inlineHooks.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.INLINE_HOOK.to_dict()
+
+
+class DomainsStream(SnapshotStream):
+    """The org's custom domains: validation status, DNS records and certificate."""
+
+    name = "domains"
+    path = "/api/v1/domains"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta documents no paging for this list
+    records_key = "domains"  # Okta answers {"domains": [...]}
+    oauth_scope = "okta.domains.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.DOMAIN.to_dict()
+
+
+class BehaviorsStream(SnapshotStream):
+    """Behavior detection rules: the risk signals (new device, new location, velocity)
+    sign-on policies can require."""
+
+    name = "behaviors"
+    path = "/api/v1/behaviors"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta documents no page size for this list
+    oauth_scope = "okta.behaviors.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.BEHAVIOR.to_dict()
+
+
+class AgentPoolsStream(SnapshotStream):
+    """AD and LDAP agent pools and their agents' health: a dead agent silently stops
+    imports and deprovisioning."""
+
+    name = "agent_pools"
+    path = "/api/v1/agentPools"
+    primary_keys = ("id",)
+    takes_limit = False  # Okta pages it by `after` with limitPerPoolType, not `limit`
+    oauth_scope = "okta.agentPools.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.AGENT_POOL.to_dict()
+
+
+class ProfileMappingsStream(SnapshotStream):
+    """Profile mappings: which profile (user type or app) feeds which. The list names
+    source and target only; the attribute expressions are one request per mapping."""
+
+    name = "profile_mappings"
+    path = "/api/v1/mappings"
+    primary_keys = ("id",)
+    page_size = 200
+    oauth_scope = "okta.profileMappings.read"
+    optional_scopes = (oauth_scope,)
+    schema = schemas.PROFILE_MAPPING.to_dict()
+
+
 # Okta lists policies one type at a time: every value of the `type` parameter of
 # "List all policies" (PolicyType in Okta's management OpenAPI spec). Authorization
 # server policies (OAUTH_AUTHORIZATION_POLICY) are listed under each server instead.
@@ -213,14 +338,21 @@ class PolicyRulesStream(SnapshotStream):
 
 
 __all__ = [
+    "AgentPoolsStream",
     "ApiTokensStream",
     "AuthenticatorsStream",
     "AuthorizationServersStream",
+    "BehaviorsStream",
+    "DomainsStream",
+    "EventHooksStream",
     "GroupRulesStream",
     "IdentityProvidersStream",
+    "InlineHooksStream",
+    "LogStreamsStream",
     "NetworkZonesStream",
     "PoliciesStream",
     "PolicyRulesStream",
+    "ProfileMappingsStream",
     "TrustedOriginsStream",
     "UserTypesStream",
 ]

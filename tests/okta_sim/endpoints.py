@@ -653,12 +653,14 @@ def list_logs(ctx: Ctx) -> Result:
 
 def plain_list(entry: PlainList) -> Callable[[Ctx], Result]:
     """The endpoint of one plain list: a bare array, by ``Link`` pages in id order, or
-    every object at once when the list is not paged."""
+    every object at once when the list is not paged (inside ``{records_key: …}`` when
+    Okta answers so)."""
 
     def serve(ctx: Ctx) -> Result:
         objects = ctx.org.listed[entry.stream]
         if entry.page_sizes is None:
-            return Result(200, [objects[k] for k in sorted(objects)])
+            listed = [objects[k] for k in sorted(objects)]
+            return Result(200, {entry.records_key: listed} if entry.records_key else listed)
         return _id_page(
             ctx,
             entry.stream,
