@@ -41,6 +41,11 @@ first.
   the environment) with ``_setup_console_logging``; a failure found before the
   CLI runs (a config or state file that is not JSON) is logged the same way
   (``setup_cli_logging``).
+- Fields Okta adds: a record's top-level key that the stream's schema does not
+  declare is added to the schema (``Stream.schema``, the input catalog's
+  ``Stream._input_schema`` and the default stream maps' ``transformed_schema``)
+  and announced with ``Stream._write_schema_message`` before the record, so a
+  typed target makes a column for it (see ``NewFields``).
 - SIGTERM and SIGINT: the SDK installs ``_handle_termination`` for both (in the
   main thread); the tap's handler writes the current state, then exits 0.
   ``OktaMessageWriter`` keeps that STATE from cutting a line in two.
@@ -64,6 +69,7 @@ from singer_sdk.helpers._typing import (
 )
 from singer_sdk.helpers._util import utc_now
 from singer_sdk.helpers.conform import TypeConformanceLevel
+from singer_sdk.mapper import RemoveRecordTransform, SameRecordTransform
 from singer_sdk.plugin_base import _plugin_log_level
 from singer_sdk.singerlib import RecordMessage
 from singer_sdk.singerlib.catalog import SelectionMask
@@ -275,13 +281,147 @@ class Conformance:
         return changes
 
 
+# --- Fields Okta adds ----------------------------------------------------------------
+
+# A new field's JSON types, by its value. Objects and arrays are declared together as
+# exactly ["null", "object", "array"]: target-duckdb (pipelinewise) stores that as a JSON
+# column and JSON-encodes every value, target-postgres (MeltanoLabs) as jsonb. A scalar
+# gets its own type: a JSON column would hold a string only in target-postgres
+# (pipelinewise writes strings into it unencoded), and an all-types list fails
+# target-duckdb for the same reason.
+_JSON_TYPES: dict[type, tuple[str, ...]] = {
+    bool: ("boolean",),
+    int: ("integer",),
+    float: ("number",),
+    decimal.Decimal: ("number",),
+    str: ("string",),
+    dict: ("object", "array"),
+    list: ("object", "array"),
+}
+_TYPE_ORDER = ("null", "object", "array", "string", "number", "integer", "boolean")
+# Python types a declared JSON type accepts.
+_ACCEPTS: dict[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float, decimal.Decimal),
+    "string": (str,),
+    "object": (dict,),
+    "array": (list,),
+}
+
+
+def _new_field_schema(types: set[str]) -> dict[str, t.Any]:
+    if "number" in types:
+        types.discard("integer")  # JSON Schema's number includes the integers
+    return {"type": [name for name in _TYPE_ORDER if name in types or name == "null"]}
+
+
+def _accepted(schema: dict[str, t.Any]) -> frozenset[type]:
+    return frozenset(py for name in schema["type"] for py in _ACCEPTS[name])
+
+
+class NewFields:
+    """The top-level keys a stream declares, and the types of those this run added."""
+
+    def __init__(
+        self, schema: dict[str, t.Any], added: dict[str, frozenset[type]] | None = None
+    ) -> None:
+        properties = schema.get("properties") or {}
+        # Keys this run added, with the Python types their declared JSON types accept:
+        # only these need a look at the value (a later value may need a wider type).
+        self.added: dict[str, frozenset[type]] = dict(added or {})
+        self.known = frozenset(properties) | self.added.keys()
+        # A closed root's undeclared keys are the SDK's to drop (with its warning).
+        self.open = schema.get("additionalProperties") is True
+
+    def unseen(self, record: dict[str, t.Any]) -> bool:
+        """Whether ``record`` has a key, or an added key a value type, not yet declared.
+
+        About 1 us for a user of a dozen keys (one hash lookup per key, in C), against
+        some 25 us for the rest of its RECORD path.
+        """
+        if not self.open:
+            return False
+        if not self.known.issuperset(record):
+            return True
+        if not self.added:
+            return False
+        get = record.get
+        return any(type(get(name)) not in accepted for name, accepted in self.added.items())
+
+
+def declare_new_fields(stream: Stream, record: dict[str, t.Any], fields: NewFields) -> None:
+    """Add ``record``'s undeclared top-level keys to the stream's schema, widen an added
+    key's type for a value it does not accept, and write the stream's SCHEMA again.
+
+    A key whose value is null waits for its first value: the target loses nothing.
+    """
+    changed: dict[str, dict[str, t.Any]] = {}
+    properties = stream.effective_schema.get("properties") or {}
+    for name, value in record.items():
+        kind = _JSON_TYPES.get(type(value))
+        if kind is None:
+            continue  # null, or a value no JSON decoder makes
+        if name in fields.added:
+            if type(value) in fields.added[name]:
+                continue
+            schema = _new_field_schema({*properties[name]["type"], *kind})
+            stream.logger.info(
+                "Stream '%s': field '%s' now also holds %s values; SCHEMA widened.",
+                stream.name,
+                name,
+                "/".join(kind),
+            )
+        elif name not in fields.known:
+            schema = _new_field_schema(set(kind))
+            stream.logger.info(
+                "Stream '%s': field '%s' is not in this version's schema; "
+                "declared as %s and passed on.",
+                stream.name,
+                name,
+                "/".join(t for t in schema["type"] if t != "null"),
+            )
+        else:
+            continue
+        changed[name] = schema
+        fields.added[name] = _accepted(schema)
+    if not changed:
+        return
+    fields.known = fields.known | changed.keys()
+    stream_schema = _with_properties(stream.schema, changed)
+    vars(stream)["schema"] = stream_schema
+    stream._schema = stream_schema
+    if stream._input_schema is not None:
+        stream._input_schema = _with_properties(stream._input_schema, changed)
+    for stream_map in stream.stream_maps:
+        # A map the user configured has its own schema and properties: left as it is.
+        if isinstance(stream_map, SameRecordTransform) and not isinstance(
+            stream_map, RemoveRecordTransform
+        ):
+            stream_map.transformed_schema = _with_properties(stream_map.transformed_schema, changed)
+    stream._write_schema_message()
+
+
+def _with_properties(schema: dict[str, t.Any], added: dict[str, t.Any]) -> dict[str, t.Any]:
+    """A copy of ``schema`` with ``added`` properties: the streams' class-level schemas
+    are shared by every instance, so they are never changed in place."""
+    return {**schema, "properties": {**schema.get("properties", {}), **added}}
+
+
 class RecordPath:
     """What ``generate_record_messages`` precomputes for one stream's schema and mask."""
 
-    def __init__(self, schema: dict[str, t.Any], mask: SelectionMask) -> None:
+    def __init__(
+        self,
+        schema: dict[str, t.Any],
+        mask: SelectionMask,
+        added: dict[str, frozenset[type]] | None = None,
+    ) -> None:
         self.schema = schema
         self.mask = mask
         self.conformance = Conformance(schema)
+        self.fields = NewFields(schema, added)
         # Every breadcrumb selected (missing ones default to their parent's): the
         # SDK's pruning removes nothing.
         self.fully_selected = all(mask.values())
@@ -292,7 +432,8 @@ def record_path(stream: Stream) -> RecordPath:
     schema, mask = stream.effective_schema, stream.mask
     path: RecordPath | None = vars(stream).get("_tap_okta_record_path")
     if path is None or path.schema is not schema or path.mask is not mask:
-        path = RecordPath(schema, mask)
+        # The fields this run added stay known when the schema changes.
+        path = RecordPath(schema, mask, path.fields.added if path is not None else None)
         vars(stream)["_tap_okta_record_path"] = path
     return path
 
@@ -300,8 +441,12 @@ def record_path(stream: Stream) -> RecordPath:
 def generate_record_messages(
     stream: Stream, record: dict[str, t.Any], level: TypeConformanceLevel
 ) -> Generator[RecordMessage, None, None]:
-    """``Stream._generate_record_messages``, without the walks that change nothing."""
+    """``Stream._generate_record_messages``, without the walks that change nothing,
+    and with a SCHEMA message first for a top-level field the schema lacks."""
     path = record_path(stream)
+    if path.fields.unseen(record):
+        declare_new_fields(stream, record, path.fields)
+        path = record_path(stream)
     if not path.fully_selected:
         pop_deselected_record_properties(record, stream.schema, path.mask)
     if level is not TypeConformanceLevel.RECURSIVE or path.conformance.changes(record):

@@ -17,6 +17,7 @@ import pytest
 from singer_sdk import Tap
 from singer_sdk import typing as th
 from singer_sdk.exceptions import ConfigValidationError
+from singer_sdk.mapper import SameRecordTransform
 from singer_sdk.singerlib import StateMessage
 from singer_sdk.streams import Stream
 from typing_extensions import override
@@ -453,3 +454,38 @@ def test_cli_logging_is_the_sdks_console_log() -> None:
             if handler not in before:
                 root.removeHandler(handler)
         root.setLevel(level)
+
+
+def test_a_new_top_level_field_is_declared_through_the_sdks_schema_message(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # What ``declare_new_fields`` relies on: the SDK's SCHEMA message is built from the
+    # default stream map's ``transformed_schema`` (a ``SameRecordTransform``), and an
+    # input catalog's schema (``_input_schema``) is what conformance walks.
+    rows = [{"id": "1", "extra": {"a": 1}}, {"id": "2", "extra": None}, {"id": "3", "extra": []}]
+    stream, written = _rows_stream(monkeypatch, rows)
+    shared = _Rows.schema
+    monkeypatch.setattr(_Rows, "schema", {**shared, "additionalProperties": True})
+    stream._schema = _Rows.schema
+    assert stream._input_schema is None
+    stream._input_schema = copy.deepcopy(_Rows.schema)  # as a catalog gives it
+    assert isinstance(stream.stream_maps[0], SameRecordTransform)
+    stream.stream_maps[0].transformed_schema = _Rows.schema
+    monkeypatch.setattr(
+        stream,
+        "_generate_record_messages",
+        lambda record: sdk_compat.generate_record_messages(
+            stream, record, stream.TYPE_CONFORMANCE_LEVEL
+        ),
+    )
+    stream.sync()
+    kinds = [k for k in _kinds(written) if k != "ActivateVersion"]
+    assert kinds == ["Schema", "Schema", "Record", "Record", "Record"]
+    first, second = _of("Schema", written)
+    assert "extra" not in first.schema["properties"]
+    assert second.schema["properties"]["extra"] == {"type": ["null", "object", "array"]}
+    assert list(second.key_properties) == ["id"]
+    assert [m.record.get("extra") for m in _of("Record", written)] == [{"a": 1}, None, []]
+    assert "extra" in stream.effective_schema["properties"]
+    assert "extra" in stream.schema["properties"]
+    assert "extra" not in _Rows.schema["properties"]  # the class's schema is shared

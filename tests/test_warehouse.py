@@ -9,21 +9,26 @@ with the simulator's state.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import duckdb
 import pytest
 from psycopg import sql
 
 from tap_okta.ratelimit import CLOCK_OFFSET_ENV
 from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
+from tests.okta_sim.org import Org
 from tests.warehouse import (  # noqa: F401 (fixtures)
     DIRECTORY_KEYS,
     SCHEMA,
     PostgresInfo,
     WarehouseProject,
+    duckdb_column_name,
     duckdb_path,
+    duckdb_table_name,
     install_plugins,
     postgres,
     postgres_all_keys,
@@ -101,6 +106,23 @@ def batched_at(info: PostgresInfo, table: str) -> dict[tuple[Any, ...], Any]:
         return {tuple(r[: len(keys)]): r[len(keys) :] for r in conn.execute(query).fetchall()}
 
 
+def new_field_values(project: WarehouseProject, target: str, table: str, field: str) -> list[Any]:
+    """The distinct values a table's column for a field Okta added holds (JSON decoded)."""
+    if target == "target-postgres":
+        assert project.postgres is not None
+        query = sql.SQL("SELECT DISTINCT {c} FROM {t}").format(
+            c=sql.Identifier(field), t=sql.Identifier(SCHEMA, table)
+        )
+        with project.postgres.connect() as conn:
+            return [row[0] for row in conn.execute(query).fetchall()]
+    assert project.duckdb_path is not None
+    column, name = duckdb_column_name(field), duckdb_table_name(table)
+    with duckdb.connect(str(project.duckdb_path), read_only=True) as conn:
+        rows = conn.execute(f'SELECT DISTINCT "{column}" FROM "{SCHEMA}"."{name}"').fetchall()  # noqa: S608
+    # A JSON column comes back as its text.
+    return [json.loads(v) if isinstance(v, str) and v[:1] == "{" else v for (v,) in rows]
+
+
 def pick(sim: OktaSimulator) -> dict[str, str]:
     """Objects the rounds change, chosen so no round's change hides another's."""
     org = sim.org
@@ -158,13 +180,15 @@ def test_rounds_of_changes_keep_every_table_equal_to_the_org(
     )
     rounds = Round(project, target, sim)
     chosen = pick(sim)
-    # Top-level fields no schema names, as a newer Okta adds them: the tap passes them
-    # on (open roots), and the targets must still load every table.
+    # Top-level fields no schema names, as a newer Okta adds them: the tap declares them
+    # in a new SCHEMA message, and each target stores them in a column of its own.
     org.add_new_fields()
 
     # Round 0: the first run reads everything.
     first = rounds.run("round0-initial")
     assert all(r["missing"] == 0 and r["extra"] == 0 for r in first.values()), first
+    for table, (field, value) in Org.NEW_FIELDS.items():
+        assert new_field_values(project, target, table, field) == [value], (table, field)
     before = batched_at(postgres_database, "group_members") if target == "target-postgres" else {}
 
     # Round 1: additions and removals, each logged by Okta one row at a time.
