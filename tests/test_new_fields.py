@@ -67,10 +67,12 @@ def test_a_new_field_is_declared_in_one_more_schema_message_before_its_first_rec
     # field, target-postgres and target-duckdb drop it.
     config = {"org_url": sim.base_url, "api_key": API_KEY}
     streams = tuple(Org.NEW_FIELDS)
-    before = {s: len(_schemas(r, s)) for r in [sync_in_process(config, streams)] for s in streams}
+    before = {
+        s: len(_schemas(r, s)) for r in [sync_in_process(config, streams=streams)] for s in streams
+    }
     sim.org.add_new_fields()
     caplog.set_level(logging.INFO)
-    run = sync_in_process(config, streams)
+    run = sync_in_process(config, streams=streams)
     declared = {
         "lifecycleReason": ["null", "string"],
         "sourceDirectory": ["null", "object", "array"],  # a JSON column in both targets
@@ -110,7 +112,7 @@ def test_a_new_fields_type_is_widened_for_a_value_it_does_not_accept(
         org.users[ids[2]]["lifecycleReason"] = {"code": "SCIM"}
         org._bump("users")
     caplog.set_level(logging.INFO)
-    run = sync_in_process({"org_url": sim.base_url, "api_key": API_KEY}, ("users",))
+    run = sync_in_process({"org_url": sim.base_url, "api_key": API_KEY}, streams=("users",))
     declared = [
         m["schema"]["properties"]["lifecycleReason"]["type"]
         for m in _schemas(run, "users")
