@@ -26,7 +26,9 @@ from tests.harness import ROOT
 
 TRANSFORM = ROOT / "transform"
 NOW = "2026-06-30 00:00:00"  # var okta_now: the build's "now"
-SCHEMA = "okta"
+# Two orgs, unioned (var okta_union_schemas): the same rows, one with the opt-in
+# security streams loaded, one with the default streams only.
+FULL, CORE = "okta", "okta_core"
 
 # Ids: users u_*, groups g_*, apps a_*.
 USERS: list[dict[str, Any]] = [
@@ -189,7 +191,7 @@ SCHEMAS = {getattr(s, "name"): getattr(s, "schema") for s in STREAM_TYPES}  # no
 
 @dataclass
 class Warehouse:
-    path: Path
+    schema: str
     conn: duckdb.DuckDBPyConnection
 
     def table(self, stream: str, rows: list[dict[str, Any]]) -> None:
@@ -197,7 +199,7 @@ class Warehouse:
         columns = {name.lower(): duckdb_type(prop) for name, prop in props.items()}
         columns |= {"_sdc_extracted_at": "timestamp", "_sdc_batched_at": "timestamp"}
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
-        self.conn.execute(f'create table {SCHEMA}."{stream}" ({ddl})')
+        self.conn.execute(f'create table {self.schema}."{stream}" ({ddl})')
         for row in rows:
             names = [name.lower() for name in row]
             values = [
@@ -206,74 +208,71 @@ class Warehouse:
             ]
             cols = ", ".join(f'"{n}"' for n in names)
             marks = ", ".join("?" for _ in names)
-            self.conn.execute(f'insert into {SCHEMA}."{stream}" ({cols}) values ({marks})', values)  # noqa: S608
+            insert = f'insert into {self.schema}."{stream}" ({cols}) values ({marks})'  # noqa: S608
+            self.conn.execute(insert, values)
 
 
-def load_org(path: Path, *, security: bool = True) -> None:
-    with duckdb.connect(str(path)) as conn:
-        conn.execute(f"create schema {SCHEMA}")
-        wh = Warehouse(path, conn)
+def load_org(conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool) -> None:
+    conn.execute(f"create schema {schema}")
+    wh = Warehouse(schema, conn)
+    wh.table(
+        "users",
+        [
+            {
+                "id": u["id"],
+                "status": u["status"],
+                "lastLogin": u["lastLogin"],
+                "created": "2025-01-01T00:00:00Z",
+                "statusChanged": "2026-06-10T00:00:00Z",
+                "profile": {"login": f"{u['id'][2:]}@example.com"},
+                "_sdc_deleted_at": u.get("_sdc_deleted_at"),
+            }
+            for u in USERS
+        ],
+    )
+    wh.table("groups", [{"id": g, "type": t, "profile": {"name": n}} for g, n, t in GROUPS])
+    wh.table(
+        "apps",
+        [{"id": a, "label": label, "status": s} for a, label, s in APPS[:2]]
+        + [{"id": "a_old", "label": "Old", "_sdc_deleted_at": "2026-06-21T00:00:00Z"}],
+    )
+    wh.table("group_members", [{"groupId": g, "userId": u} for g, u in GROUP_MEMBERS])
+    wh.table("app_groups", [{"appId": a, "id": g, "priority": 0} for a, g in APP_GROUPS])
+    wh.table(
+        "app_users",
+        [
+            {"appId": a, "id": u, "scope": s, "status": "PROVISIONED", "_sdc_deleted_at": d}
+            for a, u, s, d in APP_USERS
+        ],
+    )
+    wh.table("logs", LOGS)
+    if security:
         wh.table(
-            "users",
+            "user_roles",
+            [
+                {"userId": u, "id": r, "type": t, "label": t.title(), "assignmentType": k}
+                for u, r, t, k in USER_ROLES
+            ],
+        )
+        wh.table(
+            "group_roles",
             [
                 {
-                    "id": u["id"],
-                    "status": u["status"],
-                    "lastLogin": u["lastLogin"],
-                    "created": "2025-01-01T00:00:00Z",
-                    "statusChanged": "2026-06-10T00:00:00Z",
-                    "profile": {"login": f"{u['id'][2:]}@example.com"},
-                    "_sdc_deleted_at": u.get("_sdc_deleted_at"),
+                    "groupId": g,
+                    "id": r,
+                    "type": t,
+                    "label": t.title(),
+                    "assignmentType": "GROUP",
                 }
-                for u in USERS
+                for g, r, t in GROUP_ROLES
             ],
         )
-        wh.table("groups", [{"id": g, "type": t, "profile": {"name": n}} for g, n, t in GROUPS])
         wh.table(
-            "apps",
-            [{"id": a, "label": label, "status": s} for a, label, s in APPS[:2]]
-            + [{"id": "a_old", "label": "Old", "_sdc_deleted_at": "2026-06-21T00:00:00Z"}],
+            "user_factors",
+            [{"userId": u, "id": f, "factorType": t, "status": s} for u, f, t, s in USER_FACTORS],
         )
-        wh.table("group_members", [{"groupId": g, "userId": u} for g, u in GROUP_MEMBERS])
-        wh.table("app_groups", [{"appId": a, "id": g, "priority": 0} for a, g in APP_GROUPS])
-        wh.table(
-            "app_users",
-            [
-                {"appId": a, "id": u, "scope": s, "status": "PROVISIONED", "_sdc_deleted_at": d}
-                for a, u, s, d in APP_USERS
-            ],
-        )
-        wh.table("logs", LOGS)
-        if security:
-            wh.table(
-                "user_roles",
-                [
-                    {"userId": u, "id": r, "type": t, "label": t.title(), "assignmentType": k}
-                    for u, r, t, k in USER_ROLES
-                ],
-            )
-            wh.table(
-                "group_roles",
-                [
-                    {
-                        "groupId": g,
-                        "id": r,
-                        "type": t,
-                        "label": t.title(),
-                        "assignmentType": "GROUP",
-                    }
-                    for g, r, t in GROUP_ROLES
-                ],
-            )
-            wh.table(
-                "user_factors",
-                [
-                    {"userId": u, "id": f, "factorType": t, "status": s}
-                    for u, f, t, s in USER_FACTORS
-                ],
-            )
-            wh.table("custom_roles", ())
-            wh.table("resource_sets", ())
+        wh.table("custom_roles", ())
+        wh.table("resource_sets", ())
 
 
 def write_profile(workdir: Path, path: Path) -> Path:
@@ -286,7 +285,9 @@ def write_profile(workdir: Path, path: Path) -> Path:
     return profiles
 
 
-def dbt_args(command: str, workdir: Path, profiles: Path) -> list[str]:
+def dbt_args(
+    command: str, workdir: Path, profiles: Path, *, partial_parse: bool = False
+) -> list[str]:
     # Everything dbt writes goes to workdir, none to transform/.
     return [
         command,
@@ -298,29 +299,35 @@ def dbt_args(command: str, workdir: Path, profiles: Path) -> list[str]:
         str(workdir / "target"),
         "--log-path",
         str(workdir / "logs"),
-        "--no-partial-parse",
+        "--partial-parse" if partial_parse else "--no-partial-parse",
         "--quiet",
         "--vars",
-        json.dumps({"okta_now": NOW}),
+        json.dumps({"okta_now": NOW, "okta_union_schemas": [FULL, CORE]}),
     ]
 
 
 @pytest.fixture(scope="module")
-def manifest(tmp_path_factory: pytest.TempPathFactory) -> Manifest:
-    """The project parsed once for the module (parsing is most of a build's time)."""
-    workdir = tmp_path_factory.mktemp("parse")
+def manifest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Manifest:
+    """The project parsed once for the module, and every build given that manifest.
+
+    Parsing is most of a small build's time: it keeps dbt's partial-parse file in
+    pytest's cache (.pytest_cache), so a run after a change re-parses only the files
+    that changed, as ``dbt`` itself does between runs.
+    """
+    cache = request.config.cache
+    workdir = cache.mkdir("dbt-transform") if cache else tmp_path_factory.mktemp("parse")
     # The manifest names the database: the file's stem, the same in every build here.
     profiles = write_profile(workdir, workdir / "warehouse.duckdb")
-    result = dbtRunner().invoke(dbt_args("parse", workdir, profiles))
+    result = dbtRunner().invoke(dbt_args("parse", workdir, profiles, partial_parse=True))
     assert result.success, result.exception
     assert isinstance(result.result, Manifest)
     return result.result
 
 
-def dbt_build(manifest: Manifest, path: Path, workdir: Path) -> None:
+def dbt_build(manifest: Manifest, path: Path, workdir: Path, command: str = "build") -> None:
     """``dbt build`` (models, then their data tests) on the DuckDB file; fails on any failure."""
     profiles = write_profile(workdir, path)
-    result = dbtRunner(manifest=manifest).invoke(dbt_args("build", workdir, profiles))
+    result = dbtRunner(manifest=manifest).invoke(dbt_args(command, workdir, profiles))
     failures = [
         f"{r.node.name}: {r.status} {r.message}"
         for r in (result.result or [])
@@ -341,7 +348,9 @@ class Built:
 def built(tmp_path_factory: pytest.TempPathFactory, manifest: Manifest) -> Iterator[Built]:
     workdir = tmp_path_factory.mktemp("transform")
     path = workdir / "warehouse.duckdb"
-    load_org(path)
+    with duckdb.connect(str(path)) as conn:
+        load_org(conn, FULL, security=True)
+        load_org(conn, CORE, security=False)
     dbt_build(manifest, path, workdir)
     # dbt-duckdb keeps its connection open in this process: open the file the same way.
     with duckdb.connect(str(path)) as conn:
@@ -362,7 +371,7 @@ def test_app_access_is_oktas_app_user_list_with_its_routes(
     got = rows(
         built.conn,
         "select user_id, app_id, scope, assigned_directly, via_group_ids"
-        " from okta_models.okta_app_access",
+        " from okta_models.okta_app_access where source_relation = 'okta'",
     )
     assert got == {
         ("u_alice", "a_wiki", "USER", True, ("g_eng",)),  # direct and through a group
@@ -397,7 +406,7 @@ def test_user_mfa_counts_active_factors_only(built: Built) -> None:
         built.conn,
         "select user_id, active_factor_types, active_factor_count, has_mfa,"
         " has_phishing_resistant_mfa from okta_models.okta_user_mfa"
-        " where user_id in ('u_alice', 'u_bob', 'u_erin')",
+        " where user_id in ('u_alice', 'u_bob', 'u_erin') and source_relation = 'okta'",
     )
     assert got == {
         ("u_alice", ("push", "webauthn"), 2, True, True),
@@ -408,7 +417,9 @@ def test_user_mfa_counts_active_factors_only(built: Built) -> None:
 
 def test_findings(built: Built) -> None:
     got = rows(
-        built.conn, "select finding, user_id, object_id from okta_models.okta_access_findings"
+        built.conn,
+        "select finding, user_id, object_id from okta_models.okta_access_findings"
+        " where source_relation = 'okta'",
     )
     assert got == {
         ("suspended_with_app_access", "u_carol", "a_wiki"),
@@ -422,14 +433,17 @@ def test_findings(built: Built) -> None:
 
 
 def test_access_history_as_of(built: Built, manifest: Manifest) -> None:
+    # The README's as-of query: the macro okta_access_as_of, compiled by dbt once, the
+    # instant a query parameter.
+    call = """{{ okta_access_as_of("'a_wiki'", "cast($at as timestamp)", "'okta'") }}"""
+    args = dbt_args("compile", built.workdir, built.profiles)
+    result = dbtRunner(manifest=manifest).invoke([*args, "--inline", call])
+    assert result.success, result.exception
+    query = result.result.results[0].node.compiled_code  # type: ignore[union-attr]
+
     def wiki_users(at: str) -> set[tuple[Any, ...]]:
-        """The README's as-of query: the macro okta_access_as_of, compiled by dbt."""
-        call = f"{{{{ okta_access_as_of(\"'a_wiki'\", \"timestamp '{at}'\") }}}}"
-        args = dbt_args("compile", built.workdir, built.profiles)
-        result = dbtRunner(manifest=manifest).invoke([*args, "--inline", call])
-        assert result.success, result.exception
-        query = result.result.results[0].node.compiled_code  # type: ignore[union-attr]
-        return rows(built.conn, f"select user_id, how, source from ({query})")  # noqa: S608
+        found = built.conn.execute(f"select user_id, how, source from ({query})", {"at": at})  # noqa: S608
+        return {tuple(r) for r in found.fetchall()}
 
     seeded = "first complete read"
     # 06-10: u_ivan (assigned 06-05) and u_judy (held it before the history) could use it.
@@ -451,7 +465,8 @@ def test_signin_daily(built: Built) -> None:
     got = rows(
         built.conn,
         "select day::varchar, user_id, app_id, successes, failures, mfa_challenges, distinct_ips,"
-        " countries from okta_models.okta_signin_daily where user_id = 'u_alice'",
+        " countries from okta_models.okta_signin_daily"
+        " where user_id = 'u_alice' and source_relation = 'okta'",
     )
     assert got == {
         ("2026-06-29", "u_alice", None, 1, 1, 1, 1, ("United States",)),
@@ -459,10 +474,28 @@ def test_signin_daily(built: Built) -> None:
     }
 
 
-def test_core_models_build_without_the_security_streams(tmp_path: Path, manifest: Manifest) -> None:
-    path = tmp_path / "warehouse.duckdb"
-    load_org(path, security=False)
-    dbt_build(manifest, path, tmp_path)
-    with duckdb.connect(str(path)) as conn:
-        assert conn.execute("select count(*) from okta_models.okta_admin_access").fetchone() == (0,)
-        assert conn.execute("select count(*) from okta_models.okta_app_access").fetchone() == (9,)
+def test_org_without_the_security_streams(built: Built) -> None:
+    """The second org (default streams only) has the same core marts and no admin rows."""
+
+    def per_org(query: str) -> dict[str, set[tuple[Any, ...]]]:
+        found: dict[str, set[tuple[Any, ...]]] = {FULL: set(), CORE: set()}
+        for row in rows(built.conn, query):
+            found[row[0]].add(row[1:])
+        return found
+
+    access = per_org(
+        "select source_relation, user_id, app_id, scope, via_group_ids"
+        " from okta_models.okta_app_access"
+    )
+    assert access[CORE] == access[FULL]
+    assert len(access[CORE]) == 9
+    history = per_org(
+        "select source_relation, principal_id, object_type, object_id, valid_from, valid_to"
+        " from okta_models.okta_access_history"
+    )
+    assert history[CORE] == {row for row in history[FULL] if row[1] != "admin_role"}
+    admins = per_org("select source_relation, user_id from okta_models.okta_admin_access")
+    assert admins[CORE] == set()
+    assert admins[FULL]
+    mfa = per_org("select source_relation, user_id, has_mfa from okta_models.okta_user_mfa")
+    assert {has_mfa for _, has_mfa in mfa[CORE]} == {False}
