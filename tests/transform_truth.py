@@ -144,14 +144,19 @@ def admin_access(org: Org) -> Rows:
     return rows
 
 
+# Users who can sign in: the dormancy findings look only at them (a STAGED or
+# PROVISIONED user is still being set up; deprovisioned and suspended have their own).
+SIGNING_IN = frozenset({"ACTIVE", "PASSWORD_EXPIRED", "LOCKED_OUT", "RECOVERY"})
+
+
 def findings(
     org: Org, now: datetime, dormant_days: int = DORMANT_DAYS, *, security: bool = True
 ) -> set[Key]:
     """``okta_access_findings`` as (finding, user_id, object_id).
 
-    App findings name the app; admin findings name the role type the user holds
-    without (phishing-resistant) MFA. ``security=False``: only the default streams
-    were loaded, so there are no admin findings.
+    App findings name the app; admin findings name each role assignment the user
+    holds without (phishing-resistant) MFA. ``security=False``: only the default
+    streams were loaded, so there are no admin findings.
     """
     out: set[Key] = set()
     cutoff = now - timedelta(days=dormant_days)
@@ -161,16 +166,16 @@ def findings(
             out.add(("deprovisioned_with_app_access", uid, app_id))
         elif status == "SUSPENDED":
             out.add(("suspended_with_app_access", uid, app_id))
-        elif last is None:
+        elif status in SIGNING_IN and last is None:
             out.add(("never_signed_in_with_app_access", uid, app_id))
-        elif last < cutoff:
+        elif status in SIGNING_IN and last < cutoff:
             out.add(("dormant_with_app_access", uid, app_id))
     if security:
-        for (uid, _assignment, _via), row in admin_access(org).items():
+        for (uid, assignment, _via), row in admin_access(org).items():
             if not row["has_mfa"]:
-                out.add(("admin_without_mfa", uid, row["role_type"]))
+                out.add(("admin_without_mfa", uid, assignment))
             if not row["has_phishing_resistant_mfa"]:
-                out.add(("admin_without_phishing_resistant_mfa", uid, row["role_type"]))
+                out.add(("admin_without_phishing_resistant_mfa", uid, assignment))
     return out
 
 
