@@ -193,7 +193,8 @@ def model_answers(database: Path, change: Change | None = None) -> list[Answer]:
             ).fetchall()
             rows = [("assigned directly (scope USER)", int(direct[0]))]
             rows += [(f"through group {name}", int(n)) for name, n in groups]
-            out.append(Answer(f"Who can use {label}, and how (okta_app_access)", rows, direct[1]))
+            title = f"Who can use {label}: {direct[1]:,} users, and how (okta_app_access)"
+            out.append(Answer(title, rows))
             out.append(
                 finding_answer(
                     conn,
