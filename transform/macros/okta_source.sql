@@ -5,9 +5,10 @@
   {{ return(union if union | length > 0 else [var('okta_schema', 'okta')]) }}
 {%- endmacro %}
 
-{#- True for the opt-in streams that var okta_security_streams governs. -#}
+{#- True for the opt-in streams (not selected by default) that var
+    okta_security_streams governs. -#}
 {% macro okta_is_optional(table) -%}
-  {{ return(table in ['user_roles', 'group_roles', 'user_factors', 'custom_roles', 'resource_sets']) }}
+  {{ return(table not in ['users', 'groups', 'group_members', 'apps', 'app_users', 'app_groups', 'logs']) }}
 {%- endmacro %}
 
 {#- The rows of one of the tap's tables in every schema okta_schemas() names, as

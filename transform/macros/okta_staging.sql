@@ -37,19 +37,24 @@ join {{ ref('stg_okta__' ~ parent ~ 's') }} as p
 where r.deleted_at is null
 {%- endmacro %}
 
-{#- custom_roles and resource_sets: id, label, description. -#}
-{% macro okta_stg_labelled(table, key) -%}
+{#- A stream's live rows: the named (column, alias, type) columns, typed, without the
+    rows _sdc_deleted_at marks deleted. -#}
+{% macro okta_stg_live(table, columns) -%}
 with source as (
-    {{ okta_source(table, [
-        ('id', key, 'text'),
-        ('label', 'label', 'text'),
-        ('description', 'description', 'text'),
-        ('created', 'created', 'timestamp'),
-        ('lastUpdated', 'last_updated', 'timestamp'),
-        ('_sdc_deleted_at', 'deleted_at', 'timestamp'),
-    ]) }}
+    {{ okta_source(table, columns + [('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}
 )
-select source_relation, {{ key }}, label, description, created, last_updated
+select source_relation{% for name, alias, type in columns %}, {{ alias }}{% endfor %}
 from source
 where deleted_at is null
+{%- endmacro %}
+
+{#- custom_roles and resource_sets: id, label, description. -#}
+{% macro okta_stg_labelled(table, key) -%}
+{{ okta_stg_live(table, [
+    ('id', key, 'text'),
+    ('label', 'label', 'text'),
+    ('description', 'description', 'text'),
+    ('created', 'created', 'timestamp'),
+    ('lastUpdated', 'last_updated', 'timestamp'),
+]) }}
 {%- endmacro %}

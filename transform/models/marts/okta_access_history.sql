@@ -223,22 +223,45 @@ intervals as (
     select * from seeds
 ),
 
+-- The first deletion of an interval's principal or object after it began (joins, not a
+-- correlated subquery: PostgreSQL would run that once per interval).
+deletion_hits as (
+    select i.source_relation, i.principal_type, i.principal_id, i.object_type, i.object_id,
+        i.valid_from, d.deleted_at
+    from intervals as i
+    join deletions as d
+        on d.source_relation = i.source_relation and d.object_id = i.principal_id
+        and d.deleted_at >= i.valid_from
+    union all
+    select i.source_relation, i.principal_type, i.principal_id, i.object_type, i.object_id,
+        i.valid_from, d.deleted_at
+    from intervals as i
+    join deletions as d
+        on d.source_relation = i.source_relation and d.object_id = i.object_id
+        and d.deleted_at >= i.valid_from
+),
+
+first_deletion as (
+    select source_relation, principal_type, principal_id, object_type, object_id, valid_from,
+        min(deleted_at) as deleted_at
+    from deletion_hits
+    group by source_relation, principal_type, principal_id, object_type, object_id, valid_from
+),
+
 closed as (
     select
         i.*,
-        (
-            select min(d.deleted_at) from deletions as d
-            where d.source_relation = i.source_relation
-                and d.object_id in (i.principal_id, i.object_id)
-                and d.deleted_at >= i.valid_from
-        ) as deleted_at,
-        exists (
-            select 1 from current_pairs as c
-            where c.source_relation = i.source_relation and c.principal_type = i.principal_type
-                and c.principal_id = i.principal_id and c.object_type = i.object_type
-                and c.object_id = i.object_id
-        ) as held_now
+        fd.deleted_at,
+        c.principal_id is not null as held_now
     from intervals as i
+    left join first_deletion as fd
+        on fd.source_relation = i.source_relation and fd.principal_type = i.principal_type
+        and fd.principal_id = i.principal_id and fd.object_type = i.object_type
+        and fd.object_id = i.object_id and fd.valid_from = i.valid_from
+    left join current_pairs as c
+        on c.source_relation = i.source_relation and c.principal_type = i.principal_type
+        and c.principal_id = i.principal_id and c.object_type = i.object_type
+        and c.object_id = i.object_id
 ),
 
 ended as (
