@@ -178,14 +178,21 @@ def main(argv: list[str] | None = None) -> int:
         "--seed-scale", type=float, default=1.0, help="size of the seed org (1: 1,000 users)"
     )
     parser.add_argument("--json", type=Path, default=None, help="also write the figures here")
+    parser.add_argument(
+        "--seed-file",
+        type=Path,
+        default=None,
+        help="a DuckDB file an earlier seed load wrote (target-duckdb, schema okta): skip step 1",
+    )
     args = parser.parse_args(argv)
     note = sys.stderr
     with tempfile.TemporaryDirectory(prefix="transform-scale-") as tmp:
         folder = Path(tmp)
         sizes = {k: max(4, round(v * args.seed_scale)) for k, v in SEED.items()}
-        print(f"Seed org {sizes} through meltano run ... (load {loadavg()})", file=note)
+        if args.seed_file is None:
+            print(f"Seed org {sizes} through meltano run ... (load {loadavg()})", file=note)
         started = time.monotonic()
-        seed_path = seed(folder, args.seed, sizes)
+        seed_path = args.seed_file or seed(folder, args.seed, sizes)
         seeded = time.monotonic() - started
         path = folder / "scaled.duckdb"
         print(f"Scaling x{args.copies} ...", file=note)
