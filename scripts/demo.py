@@ -26,7 +26,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -88,6 +87,7 @@ class Answer:
     rows: list[tuple[str, int]]
     total: int | None = None  # the whole population the rows come from, when not their sum
     error: str | None = None
+    notes: list[str] = field(default_factory=list)  # lines printed under the rows
 
 
 def answers(database: Path, now: dt.datetime | None = None) -> list[Answer]:
@@ -125,6 +125,141 @@ def print_answers(items: Iterable[Answer], out: IO[str]) -> None:
         for label, count in item.rows:
             label = label if len(label) <= 40 else label[:39] + "~"
             out.write(f"  {label:<40} {count:>8,}\n")
+        for note in item.notes:
+            out.write(f"  {note}\n")
+
+
+# --- the answers of the dbt models (transform/), built by dbt-duckdb:build -------------
+# Schema okta_models of the same file (meltano.yml's dbt-duckdb utility).
+
+FINDINGS = """select {label}, count(*) as n from okta_models.okta_access_findings
+    where finding in ({findings}) group by 1 order by n desc, 1 limit 5"""
+FINDING_USERS = """select count(distinct user_id) from okta_models.okta_access_findings
+    where finding in ({findings})"""
+AS_OF = """select user_id, user_login from okta_models.okta_app_access where app_id = $app"""
+AS_OF_THEN = """select h.principal_id, u.login
+    from okta_models.okta_access_history as h
+    left join okta_models.stg_okta__users as u on u.user_id = h.principal_id
+    where h.principal_type = 'user' and h.object_type = 'app' and h.object_id = $app
+        and h.valid_from <= $at and (h.valid_to is null or h.valid_to > $at)"""
+
+
+@dataclass
+class Change:
+    """What the demo changed in the simulated org between its two loads."""
+
+    app_id: str
+    app_label: str
+    at: dt.datetime  # an instant after the first load, before the change (UTC)
+
+
+def finding_answer(conn: Any, title: str, findings: list[str], label: str) -> Answer:
+    names = ", ".join(f"'{f}'" for f in findings)
+    rows = conn.execute(FINDINGS.format(label=label, findings=names)).fetchall()
+    total = conn.execute(FINDING_USERS.format(findings=names)).fetchone()[0]
+    title = f"{title}: {total:,} users"
+    return Answer(title, [(str(r[0]), int(r[1])) for r in rows])
+
+
+def model_answers(database: Path, change: Change | None = None) -> list[Answer]:
+    """The access-review questions, answered from the models (read-only)."""
+    import duckdb
+
+    out: list[Answer] = []
+    with duckdb.connect(str(database), read_only=True) as conn:
+        try:
+            app = change.app_id if change else None
+            if app is None:
+                found = conn.execute(
+                    "select app_id from okta_models.okta_app_access"
+                    " group by app_id order by count(*) desc, app_id limit 1"
+                ).fetchone()
+                app = found[0] if found else ""
+            label = conn.execute(
+                "select max(app_label) from okta_models.okta_app_access where app_id = $app",
+                {"app": app},
+            ).fetchone()[0]
+            direct = conn.execute(
+                "select count(*) filter (where assigned_directly), count(*)"
+                " from okta_models.okta_app_access where app_id = $app",
+                {"app": app},
+            ).fetchone()
+            groups = conn.execute(
+                """select coalesce(g.group_name, v.group_id), count(*) as n
+                from okta_models.okta_app_access as a, unnest(a.via_group_ids) as v(group_id)
+                left join okta_models.stg_okta__groups as g on g.group_id = v.group_id
+                where a.app_id = $app group by 1 order by n desc, 1 limit 4""",
+                {"app": app},
+            ).fetchall()
+            rows = [("assigned directly (scope USER)", int(direct[0]))]
+            rows += [(f"through group {name}", int(n)) for name, n in groups]
+            title = f"Who can use {label}: {direct[1]:,} users, and how (okta_app_access)"
+            out.append(Answer(title, rows))
+            out.append(
+                finding_answer(
+                    conn,
+                    "Deprovisioned or suspended users still holding app access",
+                    ["deprovisioned_with_app_access", "suspended_with_app_access"],
+                    "lower(user_status) || ' ' || user_login",
+                )
+            )
+            out.append(
+                finding_answer(
+                    conn,
+                    "Admins without phishing-resistant MFA (roles held)",
+                    ["admin_without_phishing_resistant_mfa"],
+                    "user_login",
+                )
+            )
+            out.append(
+                finding_answer(
+                    conn,
+                    "Dormant accounts (no sign-in for 90 days) with app access (apps)",
+                    ["dormant_with_app_access"],
+                    "user_login",
+                )
+            )
+            if change is not None:
+                out.append(as_of_answer(conn, change))
+        except duckdb.Error as exc:  # e.g. the models were not built
+            out.append(Answer("Access review (okta_models)", [], error=str(exc).splitlines()[0]))
+    return out
+
+
+def as_of_answer(conn: Any, change: Change) -> Answer:
+    at = change.at.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    then = dict(conn.execute(AS_OF_THEN, {"app": change.app_id, "at": at}).fetchall())
+    now = dict(conn.execute(AS_OF, {"app": change.app_id}).fetchall())
+    when = f"{at:%H:%M:%S} UTC"
+    notes = [
+        f"lost access since {when}: {now_or_then}"
+        for now_or_then in sorted(str(then[u]) for u in set(then) - set(now))
+    ]
+    notes += [
+        f"got access since {when}: {login}"
+        for login in sorted(str(now[u]) for u in set(now) - set(then))
+    ]
+    return Answer(
+        f"Who could use {change.app_label} as of {when}, before the change (okta_access_history)",
+        [(f"users at {when}", len(then)), ("users now", len(now))],
+        notes=notes,
+    )
+
+
+def change_an_assignment(sim: Any) -> Change:
+    """Between the two loads: one user unassigned from the most used app, another assigned."""
+    org = sim.org
+    apps = sorted(org.all_apps(), key=lambda a: (-len(org.app_user_ids(a["id"])), a["id"]))
+    app = next(a for a in apps if a["status"] == "ACTIVE" and org.removable_app_user_ids(a["id"]))
+    at = dt.datetime.now(dt.timezone.utc).replace(microsecond=0)
+    time.sleep(1.1)  # the change is after that instant, to the second
+    org.unassign_app_user(app["id"], org.removable_app_user_ids(app["id"])[0])
+    users = set(org.app_user_ids(app["id"]))
+    newcomer = next(
+        u["id"] for u in org.all_users() if u["status"] == "ACTIVE" and u["id"] not in users
+    )
+    org.assign_app_user(app["id"], newcomer)
+    return Change(app["id"], app["label"], at)
 
 
 # --- meltano's log ---------------------------------------------------------------------
@@ -379,52 +514,33 @@ def loaded(database: Path) -> bool:
         )
 
 
-def start_simulator(workdir: Path, users: str) -> tuple[subprocess.Popen[bytes], str]:
-    ready = workdir / "sim-url"
-    log = (workdir / "sim.log").open("wb")
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "tests.okta_sim",
-            "--port",
-            "0",
-            "--users",
-            users,
-            "--api-key",
-            SIM_API_KEY,
-            "--ready-file",
-            str(ready),
-            # Okta's buckets reset every minute; shorter windows keep the demo
-            # quick while still showing the tap pace itself.
-            "--window-seconds",
-            "10",
-        ],
-        cwd=ROOT,
-        # The org is generated from a seed, but also in the order of Python's string
-        # hashes: a fixed hash seed makes every demo run serve the same org (ids and
-        # all), so a second run adds to the first run's rows instead of a new org.
-        env={**os.environ, "PYTHONHASHSEED": "0"},
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 60
-    while not (ready.exists() and ready.read_text().strip()):
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            sys.exit(f"The Okta simulator did not start; its log: {workdir / 'sim.log'}")
-        time.sleep(0.1)
-    return process, ready.read_text().strip()
+def start_simulator(users: str) -> tuple[Any, str]:
+    """The bundled simulator, in this process: the demo changes its org between loads.
+
+    The org is generated from a seed, but also in the order of Python's string hashes:
+    main() runs under PYTHONHASHSEED=0, so every demo run serves the same org (ids and
+    all) and a second run adds to the first run's rows instead of a new org.
+    """
+    sys.path.insert(0, str(ROOT))
+    from tests.okta_sim import OktaSimulator
+
+    sim = OktaSimulator(users=int(users), seed=7, api_key=SIM_API_KEY)
+    # Okta's buckets reset every minute; 2 s windows keep the demo quick (the admin
+    # and MFA streams read each user's factors) while the tap still paces itself.
+    sim.rate_limits.window_seconds = 2
+    sim.start()
+    return sim, sim.base_url
 
 
 def install(env: dict[str, str], loader: str) -> int:
-    """``meltano install`` of the two plugins this run needs (quiet; once per project)."""
-    if not all(
-        (ROOT / ".meltano" / kind / name).is_dir()
-        for kind, name in (("extractors", "tap-okta"), ("loaders", loader))
-    ):
-        print(f"Installing tap-okta and {loader} into .meltano/ (first run only) ...", flush=True)
-    command = [str(BIN / "meltano"), "install", "tap-okta", loader]
+    """``meltano install`` of the plugins this run needs (quiet; once per project)."""
+    plugins = [("extractors", "tap-okta"), ("loaders", loader)]
+    if loader == "target-duckdb":
+        plugins.append(("utilities", "dbt-duckdb"))
+    if not all((ROOT / ".meltano" / kind / name).is_dir() for kind, name in plugins):
+        names = " and ".join(name for _, name in plugins)
+        print(f"Installing {names} into .meltano/ (first run only) ...", flush=True)
+    command = [str(BIN / "meltano"), "install", *(name for _, name in plugins)]
     result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True)
     if result.returncode:
         sys.stderr.write(result.stdout + result.stderr)
@@ -461,47 +577,83 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+# The admin-role and MFA streams the models read (of tap-okta--security's list).
+SECURITY_SELECT = json.dumps(
+    [
+        f"{s}.*"
+        for s in ("user_roles", "group_roles", "custom_roles", "resource_sets", "user_factors")
+    ]
+)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     loader = "target-jsonl" if args.jsonl else "target-duckdb"
+    org = configured_org()
+    if not org and os.environ.get("PYTHONHASHSEED") != "0":
+        # The in-process simulator's org must be the same on every run (start_simulator).
+        os.execve(  # noqa: S606 (the same interpreter and script)
+            sys.executable,
+            [sys.executable, __file__, *(argv or sys.argv[1:])],
+            {**os.environ, "PYTHONHASHSEED": "0"},
+        )
     env = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
     OUTPUT.mkdir(exist_ok=True)  # target-duckdb does not create its file's folder
     if install(env, loader):
         return 1
-    org = configured_org()
     environment = "dev" if org else "simulator"
     database = DATABASES[environment]
     env["TARGET_DUCKDB_FILEPATH"] = shown(database)
+    env["DBT_DUCKDB_PATH"] = str(database)
     before = set(OUTPUT.glob("*.jsonl"))
     simulator = None
-    with tempfile.TemporaryDirectory() as workdir:
-        try:
-            if environment == "dev":
-                print(f"Running against your Okta org: {org}.")
-            else:
-                users = os.environ.get("OKTA_SIM_USERS", "2000")
-                simulator, url = start_simulator(Path(workdir), users)
-                env.update(TAP_OKTA_ORG_URL=url, TAP_OKTA_API_KEY=SIM_API_KEY)
+    change: Change | None = None
+    progress = Progress(sys.stdout, live=sys.stdout.isatty())
+    started = time.monotonic()
+    code = 0
+    try:
+        if environment == "dev":
+            print(f"Running against your Okta org: {org}.")
+        else:
+            users = os.environ.get("OKTA_SIM_USERS", "2000")
+            simulator, url = start_simulator(users)
+            env.update(TAP_OKTA_ORG_URL=url, TAP_OKTA_API_KEY=SIM_API_KEY)
+            print(
+                f"No Okta org configured: running against the bundled simulator "
+                f"({int(users):,} users) at {url}."
+            )
+        runs = [[f"--environment={environment}", "run", "tap-okta", loader]]
+        if not args.jsonl:
+            if environment == "simulator":
+                # The simulator grants every scope: load the admin-role and MFA streams
+                # too; against your org that needs their scopes (README), so the admin
+                # and MFA answers stay empty until you select tap-okta--security.
+                env["TAP_OKTA__SECURITY__SELECT"] = SECURITY_SELECT
+                runs[0] += ["tap-okta--security", loader]
+                # Then a second, incremental load after a change, and the models.
+                runs.append([f"--environment={environment}", "run", "tap-okta", loader])
+            runs[-1].append("dbt-duckdb:build")
+        note = f"full log: {shown(LOG)}"
+        if not args.jsonl and not loaded(database):
+            # Meltano's state may hold bookmarks of an earlier run whose file is gone:
+            # read everything into the new file.
+            runs[0].insert(2, "--full-refresh")
+            note = f"new database, so a full refresh; {note}"
+        for number, arguments in enumerate(runs):
+            if number and simulator is not None:
+                change = change_an_assignment(simulator)
                 print(
-                    f"No Okta org configured: running against the bundled simulator "
-                    f"({int(users):,} users) at {url}."
+                    f"Changed the simulated org: one user unassigned from {change.app_label},"
+                    " another assigned. Loading again, then building the models:"
                 )
-            arguments = [f"--environment={environment}", "run", "tap-okta", loader]
-            note = f"full log: {shown(LOG)}"
-            if not args.jsonl and not loaded(database):
-                # Meltano's state may hold bookmarks of an earlier run whose file is gone:
-                # read everything into the new file.
-                arguments.insert(2, "--full-refresh")
-                note = f"new database, so a full refresh; {note}"
             print(f"meltano {' '.join(arguments)}  ({note})", flush=True)
-            progress = Progress(sys.stdout, live=sys.stdout.isatty())
-            started = time.monotonic()
             code = run_meltano(arguments, env, progress)
-            elapsed = time.monotonic() - started
-        finally:
-            if simulator:
-                simulator.terminate()
-                simulator.wait(10)
+            if code:
+                break
+    finally:
+        if simulator is not None:
+            simulator.stop()
+    elapsed = time.monotonic() - started
     if code:
         print(f"\nmeltano run failed (exit {code}). Its errors:", file=sys.stderr)
         for line in progress.errors[-12:] or ["(none logged)"]:
@@ -518,6 +670,8 @@ def main(argv: list[str] | None = None) -> int:
         summarize_jsonl(sorted(set(OUTPUT.glob("*.jsonl")) - before))
     else:
         print_answers(answers(database), sys.stdout)
+        print('\nAccess review, from the dbt models (schema okta_models, README "Answers"):')
+        print_answers(model_answers(database, change), sys.stdout)
         how_to_open(database)
     print(f"\nThe full meltano log: {shown(LOG)}")
     print(

@@ -2,7 +2,9 @@
 
 - its progress lines, parsed from Meltano's JSON log, count every stream's records;
 - its SQL answers (users per status, largest groups, apps by assigned users, the
-  System Log's last day) match the simulated org.
+  System Log's last day) match the simulated org;
+- its access-review answers, from the dbt models after two loads around a change in the
+  org, match the truth tests/transform_truth.py computes from the org.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from types import ModuleType
 import duckdb
 import pytest
 
+from tests import transform_truth as truth
 from tests.harness import API_KEY, ROOT
 from tests.okta_sim import OktaSimulator
 from tests.warehouse import WarehouseProject, duckdb_path, install_plugins  # noqa: F401
@@ -149,3 +152,59 @@ def test_the_printed_command_opens_the_file(
     )
     assert result.returncode == 0, result.stderr
     assert "ACTIVE" in result.stdout
+
+
+@pytest.mark.e2e
+@pytest.mark.timeout(900)
+def test_model_answers_of_a_real_build(
+    demo: ModuleType,
+    installed: None,
+    tmp_path: Path,
+    sim: OktaSimulator,
+    duckdb_path: Path,  # noqa: F811
+) -> None:
+    """The demo's two loads around a change, dbt-duckdb:build, and its answers from the
+    models, against the simulated org (tests/transform_truth.py)."""
+    project = WarehouseProject(
+        tmp_path, org_url=sim.base_url, api_key=API_KEY, duckdb_path=duckdb_path
+    )
+    project.env["DBT_DUCKDB_PATH"] = str(duckdb_path)
+    project.env["TAP_OKTA__SECURITY__SELECT"] = demo.SECURITY_SELECT
+    project.pipeline("tap-okta", "target-duckdb", "tap-okta--security", "target-duckdb")
+    org = sim.org
+    apps_before = {a["id"]: set(org.app_user_ids(a["id"])) for a in org.all_apps()}
+    change = demo.change_an_assignment(sim)
+    project.pipeline("tap-okta", "target-duckdb", "dbt-duckdb:build")
+
+    answers = demo.model_answers(duckdb_path, change)
+    assert all(a.error is None for a in answers), answers
+    access = truth.app_access(org)
+    mine = [row for (_, app), row in access.items() if app == change.app_id]
+    assert f": {len(mine):,} users, and how" in answers[0].title
+    assert answers[0].rows[0] == (
+        "assigned directly (scope USER)",
+        sum(row["assigned_directly"] for row in mine),
+    )
+    findings = truth.findings(org, dt.datetime.now(dt.timezone.utc))
+
+    def users(*kinds: str) -> int:
+        return len({user for kind, user, _ in findings if kind in kinds})
+
+    totals = [int(a.title.rsplit(": ", 1)[1].split()[0].replace(",", "")) for a in answers[1:4]]
+    assert totals == [
+        users("deprovisioned_with_app_access", "suspended_with_app_access"),
+        users("admin_without_phishing_resistant_mfa"),
+        users("dormant_with_app_access"),
+    ]
+    before, after = apps_before[change.app_id], set(org.app_user_ids(change.app_id))
+    assert before != after
+    as_of = answers[4]
+    assert [count for _, count in as_of.rows] == [len(before), len(after)]
+    logins = {u["id"]: u["profile"]["login"] for u in org.all_users()}
+    assert as_of.notes == [
+        *(f"lost access since {as_of.rows[0][0][9:]}: {logins[u]}" for u in before - after),
+        *(f"got access since {as_of.rows[0][0][9:]}: {logins[u]}" for u in after - before),
+    ]
+    printed = io.StringIO()
+    demo.print_answers(answers, printed)
+    assert "through group" in printed.getvalue() or not any(r["via_group_ids"] for r in mine)

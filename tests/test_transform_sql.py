@@ -449,10 +449,12 @@ def test_access_history_as_of(built: Built, manifest: Manifest) -> None:
         return {tuple(r) for r in found.fetchall()}
 
     seeded = "first complete read"
-    # 06-10: u_ivan (assigned 06-05) and u_judy (held it before the history) could use it.
+    # 06-10: u_ivan (assigned 06-05) and u_judy (held it before the history) could use it;
+    # so could u_gina, deleted 06-20 (her row lingers in app_users).
     assert wiki_users("2026-06-10 00:00:00") == {
         ("u_alice", "direct", seeded),
         ("u_carol", "direct", seeded),
+        ("u_gina", "direct", seeded),
         ("u_ivan", "direct", "system log"),
         ("u_judy", "direct", seeded),
     }

@@ -85,10 +85,20 @@ pair_events as (
 ),
 
 deletions as (
-    select source_relation, coalesce(user_id, group_id, app_id) as object_id, min(published) as deleted_at
-    from succeeded
-    where event_type in ('user.lifecycle.delete.completed', 'group.lifecycle.delete', 'application.lifecycle.delete')
-    group by source_relation, coalesce(user_id, group_id, app_id)
+    select source_relation, object_id, min(deleted_at) as deleted_at
+    from (
+        select source_relation, coalesce(user_id, group_id, app_id) as object_id, published as deleted_at
+        from succeeded
+        where event_type in ('user.lifecycle.delete.completed', 'group.lifecycle.delete', 'application.lifecycle.delete')
+        -- A user, group or app a complete read found gone (target-postgres soft deletes).
+        {%- for stream in ['users', 'groups', 'apps'] %}
+        union all
+        select source_relation, id, deleted_at
+        from ({{ okta_source(stream, [('id', 'id', 'text'), ('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}) as d
+        where deleted_at is not null
+        {%- endfor %}
+    ) as known
+    group by source_relation, object_id
 ),
 
 bounds as (
@@ -115,6 +125,32 @@ current_pairs as (
     union all
     select source_relation, 'group', group_id, 'admin_role', role_assignment_id, 'direct'
     from {{ ref('stg_okta__group_roles') }}
+),
+
+-- What the tables hold, the rows of a deleted user, group or app included (they linger
+-- until a complete read), so access that ended with a deletion, which the log names per
+-- object only, still has its interval before the deletion.
+ever_pairs as (
+    select source_relation, 'user' as principal_type, user_id as principal_id, 'app' as object_type,
+        app_id as object_id, case when scope = 'USER' then 'direct' else 'group' end as how
+    from (
+        {{ okta_source('app_users', [('appId', 'app_id', 'text'), ('id', 'user_id', 'text'), ('scope', 'scope', 'text'), ('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}
+    ) as au
+    where deleted_at is null
+    union all
+    select source_relation, 'user', user_id, 'group', group_id, 'direct'
+    from (
+        {{ okta_source('group_members', [('groupId', 'group_id', 'text'), ('userId', 'user_id', 'text'), ('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}
+    ) as gm
+    where deleted_at is null
+    union all
+    select source_relation, 'group', group_id, 'app', app_id, 'direct'
+    from (
+        {{ okta_source('app_groups', [('appId', 'app_id', 'text'), ('id', 'group_id', 'text'), ('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}
+    ) as ag
+    where deleted_at is null
+    union all
+    select * from current_pairs where object_type = 'admin_role'
 ),
 
 -- Events that change the state (a grant after a grant, e.g. an update, is not one).
@@ -154,7 +190,7 @@ from_events as (
     where is_grant
 ),
 
--- Held before the history starts: a pair the tables hold and the log never mentions,
+-- Held before the history starts: a pair the tables hold (or held) and the log never mentions,
 -- or one whose first event is its removal.
 seeds as (
     select
@@ -163,7 +199,7 @@ seeds as (
         cast(null as timestamp) as valid_to,
         cast(null as {{ okta_text_type() }}) as source_event_id,
         c.how as known_how
-    from current_pairs as c
+    from ever_pairs as c
     left join bounds as b on b.source_relation = c.source_relation
     where not exists (
         select 1 from pair_events as e

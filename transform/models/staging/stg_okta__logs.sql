@@ -33,6 +33,7 @@ select
     {{ okta_json_text('client', 'geographicalContext', 'city') }} as client_city,
     {{ okta_json_text('transaction', 'id') }} as transaction_id,
     {{ okta_json_text('authentication_context', 'externalSessionId') }} as session_id,
+    debug_context,
     targets
 from source
 where event_id is not null
