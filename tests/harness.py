@@ -140,12 +140,15 @@ def run_tap(
     kill_signal: int = signal.SIGKILL,
     timeout: float = 240,
     extra_args: tuple[str, ...] = (),
+    tap: tuple[str, ...] = tuple(TAP),
+    cwd: Path = ROOT,
 ) -> TapRun:
-    """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output."""
+    """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output;
+    ``tap`` and ``cwd``: another installation of the tap (tests/test_packaging.py)."""
     assert subprocess_tier, "a test that runs the tap's CLI is marked @pytest.mark.cli"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        args = [*TAP, *extra_args, "--config", str(folder / "config.json")]
+        args = [*tap, *extra_args, "--config", str(folder / "config.json")]
         (folder / "config.json").write_text(json.dumps(config))
         if config_from_env:
             args += ["--config", "ENV"]
@@ -163,7 +166,7 @@ def run_tap(
                 stdout=subprocess.PIPE,
                 stderr=stderr_file,
                 text=True,
-                cwd=ROOT,
+                cwd=cwd,
                 env=process_env,
             )
             assert process.stdout is not None
