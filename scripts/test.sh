@@ -4,6 +4,7 @@
 #   scripts/test.sh                  lint, format check, mypy, then the whole suite: unit,
 #                                    simulator flows over real HTTP, the tap's CLI and
 #                                    end-to-end `meltano run` (what the README and CI run)
+#   scripts/test.sh --lint           lint, format check and mypy only
 #   scripts/test.sh --fast           pytest only, no lint: the unit and in-process
 #                                    simulator tests (-m "not cli and not e2e"), under a minute
 #   scripts/test.sh --python PY ...  pytest only, in .venv-pyX.Y made for the interpreter PY
@@ -11,11 +12,23 @@
 #   scripts/test.sh --sdk-next ...   mypy and the suite against the newest singer-sdk release,
 #                                    pre-releases included, in .venv-sdk-next (every other
 #                                    package as uv.lock pins it); .venv is left as it is
+#   scripts/test.sh --dist ...       build the sdist and wheel into dist/, twine check them,
+#                                    and run the packaging test on them (the release's build)
+#
+# .github/workflows/ run these same commands (tests/test_release.py checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAST=(-m "not cli and not e2e")
+lint() {
+  .venv/bin/ruff check tap_okta tests scripts benchmarks
+  .venv/bin/ruff format --check tap_okta tests scripts benchmarks
+  .venv/bin/mypy
+}
 scripts/setup.sh
 case "${1:-}" in
+  --lint)
+    lint
+    ;;
   --fast)
     shift
     exec .venv/bin/python -m pytest "${FAST[@]}" "$@"
@@ -39,10 +52,16 @@ case "${1:-}" in
     .venv/bin/mypy --python-executable .venv-sdk-next/bin/python
     exec .venv-sdk-next/bin/python -m pytest "$@"
     ;;
+  --dist)
+    shift
+    rm -rf dist
+    # The sdist, then the wheel built from it (uv build's default): what PyPI gets.
+    UV_PYTHON_DOWNLOADS=never .venv/bin/uv build --python .venv/bin/python --out-dir dist
+    .venv/bin/twine check --strict dist/*
+    TAP_OKTA_DIST="$PWD/dist" exec .venv/bin/python -m pytest tests/test_packaging.py "$@"
+    ;;
   *)
-    .venv/bin/ruff check tap_okta tests scripts benchmarks
-    .venv/bin/ruff format --check tap_okta tests scripts benchmarks
-    .venv/bin/mypy
+    lint
     exec .venv/bin/python -m pytest "$@"
     ;;
 esac
