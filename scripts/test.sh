@@ -19,6 +19,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAST=(-m "not cli and not e2e")
+# The whole suite mostly waits (rate-limit windows, Meltano starting plugins), so it
+# runs on more pytest-xdist workers than cores; a test file stays on one worker (its
+# module fixtures are set up once). TAP_OKTA_TEST_WORKERS=0: one process.
+PARALLEL=(-n "${TAP_OKTA_TEST_WORKERS:-4}" --dist loadfile)
 lint() {
   .venv/bin/ruff check tap_okta tests scripts benchmarks
   .venv/bin/ruff format --check tap_okta tests scripts benchmarks
@@ -43,6 +47,8 @@ case "${1:-}" in
     if [ "${1:-}" = --fast ]; then
       shift
       set -- "${FAST[@]}" "$@"
+    else
+      set -- "${PARALLEL[@]}" "$@"
     fi
     exec "$env/bin/python" -m pytest "$@"
     ;;
@@ -50,7 +56,7 @@ case "${1:-}" in
     shift
     scripts/sdk-next.sh
     .venv/bin/mypy --python-executable .venv-sdk-next/bin/python
-    exec .venv-sdk-next/bin/python -m pytest "$@"
+    exec .venv-sdk-next/bin/python -m pytest "${PARALLEL[@]}" "$@"
     ;;
   --dist)
     shift
@@ -62,6 +68,6 @@ case "${1:-}" in
     ;;
   *)
     lint
-    exec .venv/bin/python -m pytest "$@"
+    exec .venv/bin/python -m pytest "${PARALLEL[@]}" "$@"
     ;;
 esac
