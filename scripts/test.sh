@@ -20,9 +20,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 FAST=(-m "not cli and not e2e")
 # The whole suite mostly waits (rate-limit windows, Meltano starting plugins), so it
-# runs on more pytest-xdist workers than cores; a test file stays on one worker (its
-# module fixtures are set up once). TAP_OKTA_TEST_WORKERS=0: one process.
-PARALLEL=(-n "${TAP_OKTA_TEST_WORKERS:-4}" --dist loadfile)
+# can run on more pytest-xdist workers than cores, e.g. TAP_OKTA_TEST_WORKERS=4; a
+# test file stays on one worker (its module fixtures are set up once). One process
+# by default until a parallel run has passed whole (CONTRIBUTING.md, Tests).
+PARALLEL=(-n "${TAP_OKTA_TEST_WORKERS:-0}" --dist loadfile)
 lint() {
   .venv/bin/ruff check tap_okta tests scripts benchmarks
   .venv/bin/ruff format --check tap_okta tests scripts benchmarks
