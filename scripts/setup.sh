@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 UV_VERSION=0.13.9
 
 PYTHON="${PYTHON:-python3}"
-if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 10))' 2>/dev/null; then
-  echo "tap-okta needs Python 3.10 or newer; set PYTHON=/path/to/python3.x" >&2
+# Keep in step with requires-python in pyproject.toml (tests/test_release.py checks).
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "tap-okta needs Python 3.11 or newer; set PYTHON=/path/to/python3.x" >&2
   exit 1
 fi
 stamp=".venv/.synced-$("$PYTHON" -c '
@@ -45,6 +46,9 @@ if [ ! -x "$uv" ] || [[ "$("$uv" --version 2>/dev/null)" != "uv $UV_VERSION"* ]]
 fi
 
 echo "Installing tap-okta, its test tools and Meltano into .venv (uv sync --frozen) ..." >&2
+# What the setuptools builds before hatchling left in a checkout: on sys.path from
+# the repository root, it would show its old version beside the installed one.
+rm -rf tap_okta.egg-info
 # Into .venv whatever the caller's uv settings; never fetch a Python build: a
 # new .venv gets $PYTHON, an existing one keeps its own.
 export UV_PROJECT_ENVIRONMENT="$PWD/.venv" UV_PYTHON_DOWNLOADS=never

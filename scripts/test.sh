@@ -4,6 +4,7 @@
 #   scripts/test.sh                  lint, format check, mypy, then the whole suite: unit,
 #                                    simulator flows over real HTTP, the tap's CLI and
 #                                    end-to-end `meltano run` (what the README and CI run)
+#   scripts/test.sh --lint           lint, format check and mypy only
 #   scripts/test.sh --fast           pytest only, no lint: the unit and in-process
 #                                    simulator tests (-m "not cli and not e2e"), under a minute
 #   scripts/test.sh --python PY ...  pytest only, in .venv-pyX.Y made for the interpreter PY
@@ -11,11 +12,28 @@
 #   scripts/test.sh --sdk-next ...   mypy and the suite against the newest singer-sdk release,
 #                                    pre-releases included, in .venv-sdk-next (every other
 #                                    package as uv.lock pins it); .venv is left as it is
+#   scripts/test.sh --dist ...       build the sdist and wheel into dist/, twine check them,
+#                                    and run the packaging test on them (the release's build)
+#
+# .github/workflows/ run these same commands (tests/test_release.py checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 FAST=(-m "not cli and not e2e")
+# The whole suite mostly waits (rate-limit windows, Meltano starting plugins), so it
+# can run on more pytest-xdist workers than cores, e.g. TAP_OKTA_TEST_WORKERS=4; a
+# test file stays on one worker (its module fixtures are set up once). One process
+# by default until a parallel run has passed whole (CONTRIBUTING.md, Tests).
+PARALLEL=(-n "${TAP_OKTA_TEST_WORKERS:-0}" --dist loadfile)
+lint() {
+  .venv/bin/ruff check tap_okta tests scripts benchmarks
+  .venv/bin/ruff format --check tap_okta tests scripts benchmarks
+  .venv/bin/mypy
+}
 scripts/setup.sh
 case "${1:-}" in
+  --lint)
+    lint
+    ;;
   --fast)
     shift
     exec .venv/bin/python -m pytest "${FAST[@]}" "$@"
@@ -30,6 +48,8 @@ case "${1:-}" in
     if [ "${1:-}" = --fast ]; then
       shift
       set -- "${FAST[@]}" "$@"
+    else
+      set -- "${PARALLEL[@]}" "$@"
     fi
     exec "$env/bin/python" -m pytest "$@"
     ;;
@@ -37,12 +57,18 @@ case "${1:-}" in
     shift
     scripts/sdk-next.sh
     .venv/bin/mypy --python-executable .venv-sdk-next/bin/python
-    exec .venv-sdk-next/bin/python -m pytest "$@"
+    exec .venv-sdk-next/bin/python -m pytest "${PARALLEL[@]}" "$@"
+    ;;
+  --dist)
+    shift
+    rm -rf dist
+    # The sdist, then the wheel built from it (uv build's default): what PyPI gets.
+    UV_PYTHON_DOWNLOADS=never .venv/bin/uv build --python .venv/bin/python --out-dir dist
+    .venv/bin/twine check --strict dist/*
+    TAP_OKTA_DIST="$PWD/dist" exec .venv/bin/python -m pytest tests/test_packaging.py "$@"
     ;;
   *)
-    .venv/bin/ruff check tap_okta tests scripts benchmarks
-    .venv/bin/ruff format --check tap_okta tests scripts benchmarks
-    .venv/bin/mypy
-    exec .venv/bin/python -m pytest "$@"
+    lint
+    exec .venv/bin/python -m pytest "${PARALLEL[@]}" "$@"
     ;;
 esac

@@ -148,16 +148,19 @@ def run_tap(
     timeout: float = 240,
     extra_args: tuple[str, ...] = (),
     expect_traceback: bool = False,
+    tap: tuple[str, ...] = tuple(TAP),
+    cwd: Path = ROOT,
 ) -> TapRun:
     """Run ``tap-okta --config … [--state …] [--catalog …]`` and collect its output.
 
     A traceback on stderr fails the test unless it passes ``expect_traceback``: the
-    tap's promise is one line per failure, whatever the test looks at.
+    tap's promise is one line per failure, whatever the test looks at. ``tap`` and
+    ``cwd``: another installation of the tap (tests/test_packaging.py).
     """
     assert subprocess_tier, "a test that runs the tap's CLI is marked @pytest.mark.cli"
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        args = [*TAP, *extra_args, "--config", str(folder / "config.json")]
+        args = [*tap, *extra_args, "--config", str(folder / "config.json")]
         (folder / "config.json").write_text(json.dumps(config))
         if config_from_env:
             args += ["--config", "ENV"]
@@ -175,7 +178,7 @@ def run_tap(
                 stdout=subprocess.PIPE,
                 stderr=stderr_file,
                 text=True,
-                cwd=ROOT,
+                cwd=cwd,
                 env=process_env,
             )
             assert process.stdout is not None

@@ -1,12 +1,15 @@
 """The real Meltano project of this repo, driven as a subprocess by the end-to-end tests.
 
-Plugins are installed once per test process (into ``.meltano/`` of the project);
-each :class:`Project` keeps its state in its own system database, so tests do not
-share bookmarks.
+Plugins are installed once per test session (into ``.meltano/`` of the project), by
+whichever pytest-xdist worker needs them first; each :class:`Project` keeps its state
+in its own system database, so tests do not share bookmarks, and each ``meltano run``
+has its own run folder (``.meltano/run/elt/<state id>/<run id>``), so workers do not
+share files.
 """
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import json
 import os
@@ -25,15 +28,28 @@ _OWN_PREFIXES = ("TAP_OKTA_", "TARGET_JSONL_", "TARGET_POSTGRES_", "TARGET_DUCKD
 
 @functools.cache
 def install_plugins() -> float:
-    """``meltano install`` once per test process (every module that needs it shares it).
+    """``meltano install`` once per test session (every module that needs it shares it).
 
-    Returns the seconds that one install took.
+    Returns the seconds it took this process: the install, or the wait for another
+    worker's.
     """
     started = time.monotonic()
-    result = subprocess.run(
-        [MELTANO, "install"], cwd=ROOT, capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    folder = ROOT / ".meltano"
+    folder.mkdir(exist_ok=True)
+    # The workers of one session share PYTEST_XDIST_TESTRUNUID; a run without xdist
+    # is one process.
+    session = os.environ.get("PYTEST_XDIST_TESTRUNUID") or f"pid-{os.getpid()}"
+    mark = folder / "tests-installed"
+    with (folder / "tests-install.lock").open("w") as lock:
+        # One install at a time, and one per session: a second `meltano install`
+        # reinstalls tap-okta into its venv, under another worker's `meltano run`.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (mark.exists() and mark.read_text() == session):
+            result = subprocess.run(
+                [MELTANO, "install"], cwd=ROOT, capture_output=True, text=True, timeout=600
+            )
+            assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+            mark.write_text(session)
     return time.monotonic() - started
 
 

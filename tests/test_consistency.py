@@ -8,6 +8,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from fnmatch import fnmatch
 from functools import cache
 from inspect import getattr_static
@@ -19,11 +20,6 @@ import yaml
 
 from tap_okta.tap import STREAM_TYPES
 from tests.harness import ROOT, TAP
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pytest's own dependency there
-    import tomli as tomllib
 
 # Settings every SDK tap has (stream maps, flattening, faker): not ours to document.
 SDK_BUILTINS = {
@@ -405,7 +401,8 @@ def locked_versions() -> dict[str, set[str]]:
     lock = tomllib.loads((ROOT / "uv.lock").read_text())
     versions: dict[str, set[str]] = {}
     for package in lock["package"]:
-        versions.setdefault(package["name"], set()).add(package["version"])
+        # The project's own entry has none: its version comes from git (hatch-vcs).
+        versions.setdefault(package["name"], set()).add(package.get("version", ""))
     return versions
 
 
@@ -448,6 +445,7 @@ def test_the_tools_come_from_the_lock() -> None:
         if version not in locked.get(name, set())
         # uv sync leaves what `python -m venv` seeded a .venv with (an older set-up's).
         and name not in SEED_PACKAGES
+        and name != "tap-okta"
     }
     assert not not_locked, "not uv.lock's (run scripts/setup.sh or uv sync): " + str(not_locked)
     for script in ["meltano", "ruff", "mypy", "pytest", "uv", "tap-okta"]:

@@ -120,7 +120,10 @@ def closed_port() -> int:
 
 @pytest.mark.cli
 @pytest.mark.parametrize(
-    "org_url", [f"http://127.0.0.1:{closed_port()}", "https://no-such-org.invalid"]
+    "org_url",
+    [f"http://127.0.0.1:{closed_port()}", "https://no-such-org.invalid"],
+    # Fixed ids: pytest-xdist's workers must collect the same names, whatever port.
+    ids=["closed-port", "unresolvable-host"],
 )
 def test_unreachable_org_fails_fast_and_clearly(org_url: str) -> None:
     run = run_debug({"org_url": org_url, "api_key": API_KEY}, streams=("users",))
