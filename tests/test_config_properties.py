@@ -119,7 +119,7 @@ def _configs(draw: st.DrawFn) -> tuple[dict[str, t.Any], list[str]]:
                     _EC_PEM.replace("\n", "\\n"),
                     pem_body,
                     pem_body[: len(pem_body) // 2],
-                    f"/home/me/{core}.pem",
+                    f"/Users/me/{core}.pem",
                     json.dumps({"kty": "RSA", "d": core}),
                     json.dumps({"kty": "EC", "d": core, "crv": "P-256"}),
                     json.dumps({"kty": "RSA", "d": core, "n": "x", "e": "AQAB"}),

@@ -249,7 +249,7 @@ def test_a_malformed_jwk_is_one_config_error(jwk: dict[str, str]) -> None:
 @pytest.mark.parametrize(
     "path",
     [
-        "/home/me/okta/private-key.pem",
+        "/Users/me/okta/private-key.pem",
         "~/keys/okta.pem",
         "./okta-key.json",
         "C:\\Users\\me\\okta.pem",
