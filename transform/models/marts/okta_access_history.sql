@@ -285,27 +285,36 @@ ended as (
 ),
 
 -- How a user holds an app: through a group when, at valid_from, they were a member of a
--- group the app was assigned to; else directly. Other rows are direct grants.
+-- group the app was assigned to; else directly. Other rows are direct grants. Joined from
+-- the intervals the log opened (known_how null), so the work grows with the changes, not
+-- with every membership times every group assignment.
+via_group as (
+    select distinct e.source_relation, e.principal_id, e.object_id, e.valid_from
+    from ended as e
+    join ended as m
+        on m.source_relation = e.source_relation and m.principal_type = 'user'
+        and m.object_type = 'group' and m.principal_id = e.principal_id
+        and m.valid_from <= e.valid_from and (m.valid_to is null or m.valid_to > e.valid_from)
+    join ended as g
+        on g.source_relation = e.source_relation and g.principal_type = 'group'
+        and g.object_type = 'app' and g.principal_id = m.object_id and g.object_id = e.object_id
+        and g.valid_from <= e.valid_from and (g.valid_to is null or g.valid_to > e.valid_from)
+    where e.principal_type = 'user' and e.object_type = 'app' and e.known_how is null
+),
+
 with_how as (
     select
         e.*,
         case
             when e.known_how is not null then e.known_how
-            when e.principal_type = 'user' and e.object_type = 'app' and exists (
-                select 1
-                from ended as m
-                join ended as g
-                    on g.source_relation = m.source_relation and g.principal_type = 'group'
-                    and g.principal_id = m.object_id and g.object_type = 'app'
-                where m.source_relation = e.source_relation and m.principal_type = 'user'
-                    and m.object_type = 'group' and m.principal_id = e.principal_id
-                    and g.object_id = e.object_id
-                    and m.valid_from <= e.valid_from and (m.valid_to is null or m.valid_to > e.valid_from)
-                    and g.valid_from <= e.valid_from and (g.valid_to is null or g.valid_to > e.valid_from)
-            ) then 'group'
+            when v.principal_id is not null then 'group'
             else 'direct'
         end as how
     from ended as e
+    left join via_group as v
+        on e.principal_type = 'user' and e.object_type = 'app'
+        and v.source_relation = e.source_relation and v.principal_id = e.principal_id
+        and v.object_id = e.object_id and v.valid_from = e.valid_from
     where e.valid_to is null or e.valid_to > e.valid_from
 )
 
