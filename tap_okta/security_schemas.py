@@ -297,7 +297,8 @@ EVENT_HOOK = record(
 
 INLINE_HOOK = record(
     _id(),
-    *_strings("name", "type", "version", "status"),
+    # Okta's `version`, renamed (InlineHooksStream.post_process says why).
+    *_strings("name", "type", "hookVersion", "status"),
     *_CREATED_UPDATED,
     _HOOK_CHANNEL,
     LINKS,

@@ -232,13 +232,19 @@ def tool(name: str, *args: str | Path, cwd: Path = ROOT) -> subprocess.Completed
     )
 
 
+#: Folders tools write into the tree (dbt's, in transform/; transform/.gitignore).
+BUILD_OUTPUT = frozenset({"target", "dbt_packages", "logs", "output"})
+
+
 def repository_files(pattern: str) -> list[Path]:
-    """The repository's own files: not in .venv*, .meltano or another hidden folder."""
+    """The repository's own files: not in .venv*, .meltano or another hidden folder,
+    nor in what dbt builds."""
     return [
         path
         for path in ROOT.rglob(pattern)
-        if not any(
-            part.startswith(".") and part != ".github"
+        if path.is_file()
+        and not any(
+            (part.startswith(".") and part != ".github") or part in BUILD_OUTPUT
             for part in path.relative_to(ROOT).parent.parts
         )
     ]

@@ -203,6 +203,15 @@ class InlineHooksStream(HookStream):
     optional_scopes = (oauth_scope,)
     schema = schemas.INLINE_HOOK.to_dict()
 
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        # Okta's `version` (the hook's contract version) lands as `hookVersion`:
+        # MeltanoLabs target-postgres's ACTIVATE_VERSION soft delete binds a parameter
+        # named "version", which SQLAlchemy refuses on a table with a column of that name.
+        if "version" in row:
+            row["hookVersion"] = row.pop("version")
+        return super().post_process(row, context)
+
 
 class DomainsStream(SnapshotStream):
     """The org's custom domains: validation status, DNS records and certificate."""
