@@ -42,6 +42,30 @@ def is_everyone(group: Record) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class RoleAssignment:
+    """One admin role assignment, of a user (directly) or of a group."""
+
+    principal_type: str  # "user" | "group"
+    principal_id: str
+    id: str
+    type: str
+
+
+@dataclass
+class ListedRoleAssignments:
+    """The role assignments this run's ``user_roles`` and ``group_roles`` reads listed,
+    each kind only when its read listed every one (None: it did not)."""
+
+    users: list[RoleAssignment] | None = None
+    groups: list[RoleAssignment] | None = None
+    #: The groups this run's ``group_roles`` read between complete reads (the ones the
+    #: System Log named), each with its assignments now.
+    groups_read: dict[str, list[RoleAssignment]] = field(default_factory=dict)
+    #: This run's ``group_roles`` read finished (``groups_read`` is all it read).
+    group_roles_done: bool = False
+
+
 @dataclass
 class RunContext:
     """One run's shared knowledge; each stream reads it as ``self.run_context``."""
@@ -55,6 +79,8 @@ class RunContext:
     app_ids: list[str] | None = None
     #: Every group, when this run's ``groups`` read listed them all (None: it did not).
     groups: ListedGroups | None = None
+    #: The admin role assignments this run's role reads listed in full.
+    role_assignments: ListedRoleAssignments = field(default_factory=ListedRoleAssignments)
     _feeds: dict[str, ChangeFeed] = field(default_factory=dict)
 
     def feed(self, name: str) -> ChangeFeed:

@@ -346,3 +346,34 @@ PROFILE_MAPPING = record(
     LINKS,
     DELETED_AT,
 )
+
+# One target of one admin role assignment (Okta's RoleBTargetAdmin lists): a group a
+# USER_ADMIN, HELP_DESK_ADMIN or GROUP_MEMBERSHIP_ADMIN is scoped to, or an app an
+# APP_ADMIN is (an instance by id, or every instance of an OIN app by its name).
+ROLE_TARGET = record(
+    th.Property("principal_type", th.StringType, required=True, description="user or group."),
+    _parent("principal_id", "user or group holding the assignment"),
+    _parent("role_assignment_id", "role assignment"),
+    th.Property("target_type", th.StringType, required=True, description="group or app."),
+    th.Property(
+        "target_id",
+        th.StringType,
+        required=True,
+        description="The group id; the app instance id, or the OIN app's name for all of it.",
+    ),
+    *_strings("role_type", "app_name"),
+    th.Property("target", OPEN_OBJECT, description="The object Okta returned, as it came."),
+    # What the deletions of ids that disappear are keyed by within the run's state.
+    *_strings("role_assignment", "target_key"),
+    DELETED_AT,
+)
+
+# An owner of a group (Okta's GroupOwner): a user or a group.
+GROUP_OWNER = record(
+    _parent("group_id", "owned group"),
+    _id("The owner's id (a user or a group)."),
+    *_strings("type", "displayName", "originId", "originType"),
+    th.Property("resolved", th.BooleanType),
+    *_timestamps("lastUpdated"),
+    DELETED_AT,
+)

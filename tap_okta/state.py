@@ -40,6 +40,9 @@ PROGRESS = "progress"
 #: App assignments: pages per app, for the apps too large to read again for a few
 #: changes (more than ``streams.apps.REREAD_KEYS`` pages at the last complete read).
 SIZES = "sizes"
+#: role_targets: the group role assignments it read last ("<group id>/<assignment
+#: id>/<type>"), so a run whose group_roles read was not complete need not ask every group.
+GROUP_ASSIGNMENTS = "group_assignments"
 
 
 class ChangePosition(t.TypedDict, total=False):

@@ -23,6 +23,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import security_schemas as schemas
+from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp
 from tap_okta.changes import (
     DEVICE_DELETED,
@@ -35,10 +36,13 @@ from tap_okta.changes import (
     Window,
 )
 from tap_okta.client import OktaStream, listing
+from tap_okta.errors import OktaAPIError
+from tap_okta.polling import LOGS_SCOPE
+from tap_okta.run import RoleAssignment
 from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 from tap_okta.streams.directory import GroupListing
-from tap_okta.streams.roles import ROLES_ROLE, ROLES_SCOPE
+from tap_okta.streams.roles import ROLES_ROLE, ROLES_SCOPE, UserRolesStream
 from tap_okta.streams.snapshot import KnownKeys
 
 if t.TYPE_CHECKING:
@@ -67,12 +71,18 @@ class FanOutStream(DirectoryStream):
     change_events: t.ClassVar[tuple[str, ...]]
     #: Keep the ids written per principal, for exact deletions.
     track_keys: t.ClassVar[bool] = True
+    #: The record field that identifies a record within its principal.
+    key_field: t.ClassVar[str] = "id"
 
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
         state = self.stream_state
         plan = self.start_run(state)
         read_start = format_timestamp(self.okta.rate_limiter.server_clock.now_datetime())
-        known = KnownKeys(state, parent_field=self.parent_field) if self.track_keys else None
+        known = (
+            KnownKeys(state, parent_field=self.parent_field, key_field=self.key_field)
+            if self.track_keys
+            else None
+        )
         changed = self.changed_principals(self.window)
         if plan.complete:
             done = self.resumed_after(state, plan.resumed)
@@ -138,6 +148,219 @@ class GroupRolesStream(FanOutStream):
     change_events = (*GROUP_ROLE_EVENTS, GROUP_DELETED)
 
     def every_principal(self) -> Iterator[str]:
+        for group in listing(self, GroupListing).request_records(None):
+            yield str(group["id"])
+
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # A complete read lists every group's assignments: role_targets, later in the
+        # run, reads their targets without asking every group again.
+        # Between complete reads, the groups it read again, each with what it holds now.
+        known = self.run_context.role_assignments
+        listed: list[RoleAssignment] = []
+        for row in super().read_records(context):
+            yield row
+            group_id = str(row["groupId"])
+            held = known.groups_read.setdefault(group_id, [])
+            if not row.get("_sdc_deleted_at"):
+                assignment = RoleAssignment("group", group_id, str(row["id"]), str(row["type"]))
+                listed.append(assignment)
+                held.append(assignment)
+        if self.cut_short:
+            return
+        known.group_roles_done = True
+        if self._plan is not None and self._plan.complete:
+            known.groups = listed
+
+
+#: Role types Okta scopes to groups, and to apps (RoleBTargetAdmin in Okta's OpenAPI:
+#: "List all admin role group targets" names these three, the app targets APP_ADMIN).
+GROUP_TARGET_TYPES = frozenset({"USER_ADMIN", "HELP_DESK_ADMIN", "GROUP_MEMBERSHIP_ADMIN"})
+APP_TARGET_TYPES = frozenset({"APP_ADMIN"})
+
+
+class RoleTargetListing(OktaStream, internal=True):
+    """One role assignment's targets of one kind (``path`` set per assignment)."""
+
+    page_size = 200  # Okta's queryLimit: default 20, largest 200
+    oauth_scope = ROLES_SCOPE
+    primary_keys = ("id",)
+    # An OIN app target (every instance of it) has a name and no id.
+    required_fields = ()
+    schema: t.ClassVar[dict[str, t.Any]] = ID_ONLY
+
+
+class RoleTargetsStream(FanOutStream):
+    """The groups and apps each scoped admin role assignment covers.
+
+    Read in full every run (Okta logs no event for a target added or removed), one
+    assignment at a time in id order, resumable under ``max_run_seconds``; a target
+    gone since the last run becomes a deletion. Only assignments of a type that takes
+    targets are asked; one without any is org-wide (all groups, all apps).
+    """
+
+    name = "role_targets"
+    path = "/api/v1/users/{principalId}/roles/{roleAssignmentId}/targets/groups"
+    primary_keys = (
+        "principal_type",
+        "principal_id",
+        "role_assignment_id",
+        "target_type",
+        "target_id",
+    )
+    page_size = RoleTargetListing.page_size
+    oauth_scope = ROLES_SCOPE
+    admin_role = ROLES_ROLE
+    # New to existing service apps' jobs: without it, skipped with a warning.
+    optional_scopes = (ROLES_SCOPE, LOGS_SCOPE)
+    extra_scopes = ("okta.groups.read",)  # the groups whose assignments it lists itself
+    schema = schemas.ROLE_TARGET.to_dict()
+    always_complete = True
+    parent_field = "role_assignment"  # "user/<id>/<assignment id>", a run's own key
+    key_field = "target_key"  # "group/<id>" or "app/<id or name>"
+    principal_target = "UserGroup"
+    change_events = ()
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._role_types: dict[str, str] = {}
+
+    def every_principal(self) -> Iterator[str]:
+        for assignment in self._assignments():
+            if assignment.type in GROUP_TARGET_TYPES | APP_TARGET_TYPES:
+                parent = f"{assignment.principal_type}/{assignment.principal_id}/{assignment.id}"
+                self._role_types[parent] = assignment.type
+                yield parent
+
+    def _assignments(self) -> Iterator[RoleAssignment]:
+        """This run's role reads' assignments; those it did not list whole, its own."""
+        known = self.run_context.role_assignments
+        if known.users is not None:
+            yield from known.users
+        else:
+            users = listing(self, UserRolesStream)
+            for user_id in t.cast("UserRolesStream", users).parents():
+                for row in users.read_parent(user_id):
+                    if row.get("assignmentType") == "USER":
+                        yield RoleAssignment("user", user_id, str(row["id"]), str(row["type"]))
+        yield from self._group_assignments()
+
+    def _group_assignments(self) -> list[RoleAssignment]:
+        """Every group's assignments: from this run's complete group_roles read; else
+        the ones this stream read last run, with the groups group_roles read again
+        replaced; else (no earlier run, or no group_roles in the run) every group's."""
+        known = self.run_context.role_assignments
+        state = self.stream_state
+        saved = state.get(state_keys.GROUP_ASSIGNMENTS)
+        if known.groups is not None:
+            found = list(known.groups)
+        elif isinstance(saved, list) and known.group_roles_done:
+            found = [
+                RoleAssignment("group", *str(entry).split("/", 2))
+                for entry in saved
+                if str(entry).split("/", 1)[0] not in known.groups_read
+            ]
+            found += [a for held in known.groups_read.values() for a in held]
+        else:
+            found = list(self._every_group_assignment())
+        state[state_keys.GROUP_ASSIGNMENTS] = sorted(
+            f"{a.principal_id}/{a.id}/{a.type}" for a in found
+        )
+        return found
+
+    def _every_group_assignment(self) -> Iterator[RoleAssignment]:
+        groups = self.run_context.groups
+        group_ids = (
+            groups.ids
+            if groups is not None
+            else [str(g["id"]) for g in listing(self, GroupListing).request_records(None)]
+        )
+        roles = listing(self, GroupRolesStream)
+        for group_id in group_ids:
+            for row in roles.read_parent(group_id):
+                yield RoleAssignment("group", group_id, str(row["id"]), str(row["type"]))
+
+    def read_parent(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        principal_type, principal_id, assignment_id = parent.split("/", 2)
+        role_type = self._role_types[parent]
+        kind = "groups" if role_type in GROUP_TARGET_TYPES else "catalog/apps"
+        targets = listing(self, RoleTargetListing)
+        targets.path = (
+            f"/api/v1/{principal_type}s/{{principalId}}/roles/{{roleAssignmentId}}/targets/{kind}"
+        )
+        context = {"principalId": principal_id, "roleAssignmentId": assignment_id}
+        try:
+            for target in targets.request_records(context):
+                if kind == "groups":
+                    target_type, target_id, app_name = "group", str(target["id"]), None
+                else:
+                    # An app instance carries its id; an OIN app (every instance) only
+                    # its name.
+                    app_name = target.get("name")
+                    target_type, target_id = "app", str(target.get("id") or app_name)
+                yield {
+                    "principal_type": principal_type,
+                    "principal_id": principal_id,
+                    "role_assignment_id": assignment_id,
+                    "role_type": role_type,
+                    "target_type": target_type,
+                    "target_id": target_id,
+                    "app_name": app_name,
+                    "target": target,
+                    "role_assignment": parent,
+                    "target_key": f"{target_type}/{target_id}",
+                }
+        except OktaAPIError as exc:
+            if exc.status != 404:
+                raise
+            logger.info(
+                "Stream '%s': role assignment %s of %s %s is gone; skipping it.",
+                self.name,
+                assignment_id,
+                principal_type,
+                principal_id,
+            )
+
+    @override
+    def post_process(self, row: Record, context: Context | None = None) -> Record | None:
+        if row.get("_sdc_deleted_at") and "principal_type" not in row:
+            # A deletion carries the run's own keys only: spell out the table's.
+            principal_type, principal_id, assignment_id = str(row["role_assignment"]).split("/", 2)
+            target_type, target_id = str(row["target_key"]).split("/", 1)
+            row.update(
+                principal_type=principal_type,
+                principal_id=principal_id,
+                role_assignment_id=assignment_id,
+                target_type=target_type,
+                target_id=target_id,
+            )
+        return row
+
+
+class GroupOwnersStream(FanOutStream):
+    """Who owns each group (approves its membership): users, or groups.
+
+    Okta logs no event for an owner added or removed: read in full every run, one
+    group at a time in id order, resumable under ``max_run_seconds``; an owner gone
+    since the last run becomes a deletion.
+    """
+
+    name = "group_owners"
+    path = "/api/v1/groups/{group_id}/owners"
+    primary_keys = ("group_id", "id")
+    page_size = 1000  # Okta's default; it documents no other limit
+    oauth_scope = "okta.groups.read"
+    optional_scopes = (oauth_scope, LOGS_SCOPE)
+    schema = schemas.GROUP_OWNER.to_dict()
+    always_complete = True
+    parent_field = "group_id"
+    principal_target = "UserGroup"
+    change_events = ()
+
+    def every_principal(self) -> Iterator[str]:
+        groups = self.run_context.groups
+        if groups is not None:
+            yield from groups.ids
+            return
         for group in listing(self, GroupListing).request_records(None):
             yield str(group["id"])
 
@@ -219,4 +442,10 @@ class DevicesStream(ChangeTrackingStream):
         return {"displayName": target.display_name}
 
 
-__all__ = ["DevicesStream", "GroupRolesStream", "UserFactorsStream"]
+__all__ = [
+    "DevicesStream",
+    "GroupOwnersStream",
+    "GroupRolesStream",
+    "RoleTargetsStream",
+    "UserFactorsStream",
+]

@@ -13,11 +13,14 @@ import typing as t
 
 from tap_okta import security_schemas as schemas
 from tap_okta.client import OktaStream, listing
+from tap_okta.run import RoleAssignment
 from tap_okta.schemas import ID_ONLY
 from tap_okta.streams.snapshot import SnapshotStream
 
 if t.TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterable, Iterator
+
+    from singer_sdk.helpers.types import Context
 
 ROLES_SCOPE = "okta.roles.read"
 ROLES_ROLE = "Super Administrator"
@@ -51,6 +54,18 @@ class UserRolesStream(SnapshotStream):
     def parents(self) -> Iterator[str]:
         for user in listing(self, RoleAssigneeListing).request_records(None):
             yield str(user["id"])
+
+    def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
+        # Every user's direct assignments, once the read is whole: role_targets, later
+        # in the run, reads their targets instead of asking Okta for them again.
+        listed: list[RoleAssignment] = []
+        for row in super().read_records(context):
+            yield row
+            if not row.get("_sdc_deleted_at") and row.get("assignmentType") == "USER":
+                listed.append(
+                    RoleAssignment("user", str(row["userId"]), str(row["id"]), str(row["type"]))
+                )
+        self.run_context.role_assignments.users = listed
 
 
 class CustomRolesStream(SnapshotStream):

@@ -261,6 +261,10 @@ class Org(SecurityMixin):
         self._init_security(seed)
         # Plain list -> its objects by id (plain_lists.py).
         self.listed: dict[str, dict[str, dict[str, Any]]] = {e.stream: {} for e in PLAIN_LISTS}
+        # (principal type, principal id, role assignment id) -> {"groups"|"apps": [...]},
+        # and group id -> owner id -> GroupOwner (admin_scopes.py).
+        self.role_targets: dict[tuple[str, str, str], dict[str, list[str]]] = {}
+        self.group_owners: dict[str, dict[str, dict[str, Any]]] = {}
 
     # ================================================================================
     # generation
@@ -302,6 +306,9 @@ class Org(SecurityMixin):
             for entry in PLAIN_LISTS:  # each from its own stream too
                 rng_of_list = random.Random(seed * 7919 + entry.random_stream)
                 org.listed[entry.stream] = entry.generate(org, rng_of_list, now_s)
+            from . import admin_scopes  # its endpoints import this module
+
+            admin_scopes.generate(org, seed, now_s)  # from streams of their own too
         return org
 
     @staticmethod
@@ -2320,6 +2327,8 @@ class Org(SecurityMixin):
         assignment id), ``user_factors``: (user id, factor id), ``policies`` of the
         enabled types only ...; see ``security.py``).
         """
+        from . import admin_scopes  # its endpoints import this module
+
         with self.lock:
             return {
                 "users": set(self.users),
@@ -2336,6 +2345,7 @@ class Org(SecurityMixin):
                 },
                 **self._security_snapshot(),
                 **{stream: set(objects) for stream, objects in self.listed.items()},
+                **admin_scopes.snapshot(self),
             }
 
     # --- plain lists (plain_lists.py) ------------------------------------------------

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from . import endpoints, errors, features, security_endpoints, tls
+from .admin_scopes import ROUTES as PER_PARENT_ROUTES
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
 from .oauth import (
@@ -96,6 +97,8 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
         (re.compile(f"^{re.escape(entry.path)}$"), endpoints.plain_list(entry), entry.family)
         for entry in PLAIN_LISTS
     ),
+    # --- role targets and group owners, one parent at a time (admin_scopes.py) -----------
+    *((re.compile(pattern), handler, family) for pattern, handler, family in PER_PARENT_ROUTES),
 ]
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
