@@ -15,9 +15,11 @@ from typing import Any
 import pytest
 
 from tests.harness import TapRun, run_tap, service_app_config, sync_in_process
-from tests.okta_sim import OktaSimulator
+from tests.okta_sim import OktaSimulator, admin_scopes
 from tests.okta_sim.admin_scopes import scope_role
 from tests.okta_sim.oauth import ALL_READ_SCOPES
+from tests.okta_sim.org import Org
+from tests.okta_sim.plain_lists import PLAIN_LISTS, RESERVED_RANDOM_STREAMS
 
 SCOPE = "okta.roles.read"
 TARGETS = re.compile(r"^/api/v1/(users|groups)/([^/]+)/roles/([^/]+)/targets/")
@@ -158,3 +160,24 @@ def test_without_its_scope_or_feature_one_warning_and_the_rest_lands(
     assert SCOPE in warning if missing == "scope" else "not available" in warning
     assert run.records("trusted_origins")
     assert not run.records("role_targets")
+
+
+def test_the_generators_draw_from_streams_of_their_own(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Adding role targets and group owners changed no other object of a generated org."""
+    taken = set(admin_scopes.RANDOM_STREAMS.values())
+    assert len(taken) == len(admin_scopes.RANDOM_STREAMS)
+    assert not taken & (RESERVED_RANDOM_STREAMS | {e.random_stream for e in PLAIN_LISTS})
+    now = Org.generate(users=5, seed=23).clock.now()
+    with_them = Org.generate(users=120, seed=23, now=now)
+    monkeypatch.setattr(admin_scopes, "generate", lambda org, seed, now_s: None)
+    without = Org.generate(users=120, seed=23, now=now)
+    both, before = with_them.snapshot(), without.snapshot()
+    assert before["role_targets"] == before["group_owners"] == set()
+    assert both["role_targets"]
+    assert both["group_owners"]
+    mine = {"role_targets", "group_owners"}
+    assert {k: v for k, v in both.items() if k not in mine} == {
+        k: v for k, v in before.items() if k not in mine
+    }
+    assert with_them.all_users() == without.all_users()
+    assert with_them.visible_events() == without.visible_events()
