@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import TapRun, run_tap, service_app_config, sync_in_process
+from tests.harness import API_KEY, TapRun, run_tap, service_app_config, sync_in_process
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.admin_scopes import GROUP_OWNERS_FEATURE, set_group_owners
 from tests.okta_sim.oauth import ALL_READ_SCOPES
@@ -88,3 +88,38 @@ def test_without_its_scope_or_feature_one_warning_and_the_rest_lands(
     assert SCOPE in warning if missing == "scope" else "not available" in warning
     assert run.records("trusted_origins")
     assert not run.records("group_owners")
+
+
+def test_a_capped_read_resumes_after_the_last_group_read_whole() -> None:
+    """Past max_run_seconds the read stops between groups; the next run goes on after the
+    last one it wrote whole: every owner once over the runs, one table version,
+    ACTIVATE_VERSION once, by the run that read the last group."""
+    with OktaSimulator(
+        users=150, groups=100, seed=11, api_key=API_KEY, latency_seconds=0.03
+    ) as sim:
+        config = {
+            "org_url": sim.base_url,
+            "api_key": API_KEY,
+            "max_run_seconds": 1,
+            "emit_activate_version_messages": True,
+        }
+        runs: list[TapRun] = []
+        state: dict[str, Any] | None = None
+        while len(runs) < 30:
+            run = sync_in_process(config, state=state, streams=("group_owners",))
+            assert run.returncode == 0, run.stderr[-3000:]
+            runs.append(run)
+            state = run.final_state
+            if "progress" not in state["bookmarks"]["group_owners"]:
+                break
+        assert len(runs) > 2, "the cap never cut a run short"
+        assert "its complete read goes on after group" in runs[0].stderr
+        messages = [m for r in runs for m in r.messages if m["type"] == "RECORD"]
+        written = [(m["record"]["group_id"], m["record"]["id"]) for m in messages]
+        assert len(written) == len(set(written))
+        assert set(written) == sim.org.snapshot()["group_owners"]
+        assert len({m.get("version") for m in messages}) == 1
+        activations = [
+            i for i, r in enumerate(runs) for m in r.messages if m["type"] == "ACTIVATE_VERSION"
+        ]
+        assert activations == [len(runs) - 1]
