@@ -13,6 +13,8 @@ change feed (factor enrolments and resets, role grants and revocations).
   removed between complete reads leaves the table at the next complete read.
 - ``devices`` is incremental on ``lastUpdated`` like ``groups``, with
   deletions from ``device.lifecycle.delete``.
+- ``role_targets`` (per admin role assignment) and ``group_owners`` (per group)
+  have no event to follow: every run is a complete read, resumable like the others.
 """
 
 from __future__ import annotations
@@ -152,9 +154,9 @@ class GroupRolesStream(FanOutStream):
             yield str(group["id"])
 
     def read_records(self, context: Context | None) -> Iterable[dict[str, t.Any]]:
-        # A complete read lists every group's assignments: role_targets, later in the
-        # run, reads their targets without asking every group again.
-        # Between complete reads, the groups it read again, each with what it holds now.
+        # What role_targets, later in the run, takes instead of asking every group
+        # again: every group's assignments after a complete read; in between, those of
+        # the groups read again (the ones the System Log named).
         known = self.run_context.role_assignments
         listed: list[RoleAssignment] = []
         for row in super().read_records(context):
