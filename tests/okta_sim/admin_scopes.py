@@ -12,8 +12,9 @@ lists (``plain_lists.py``); their data and routes are declared here, once.
   answers so for a role that takes no targets). Paged by ``after``/``limit`` (default 20,
   largest 200), ``Link`` headers, the same on both engines.
 - Group owners (``/api/v1/groups/{groupId}/owners``, GroupOwner): paged by
-  ``after``/``limit`` (default 1000). An org without the feature (``"GROUP_OWNERS"`` in
-  ``org.disabled_features``) answers 401 E0000015.
+  ``after``/``limit`` (default 1000). Group ownership needs Okta Identity Governance;
+  an org without it (``"GROUP_OWNERS"`` in ``org.disabled_features``) answers 401
+  E0000015 here, an assumption: Okta documents no answer for it.
 
 Each is generated from a random stream of its own (``RANDOM_STREAMS``), after everything
 else, so no other object of a generated org changes.
