@@ -172,6 +172,30 @@ def snapshot(org: Org) -> dict[str, set[Any]]:
     return {"role_targets": targets, "group_owners": owners}
 
 
+def objects(org: Org, stream: str) -> list[dict[str, Any]]:
+    """The rows of ``stream`` as the tap writes them (the target or owner as Okta renders
+    it), in key order."""
+    if stream == "group_owners":
+        return [
+            {**org.group_owners[gid][oid], "group_id": gid}
+            for gid, oid in sorted(snapshot(org)["group_owners"])
+        ]
+    rows = []
+    for kind, principal, aid, target_type, target_id in sorted(snapshot(org)["role_targets"]):
+        target = org.groups[target_id] if target_type == "group" else _catalog_app(org, target_id)
+        rows.append(
+            {
+                "principal_type": kind,
+                "principal_id": principal,
+                "role_assignment_id": aid,
+                "target_type": target_type,
+                "target_id": target_id,
+                "target": target,
+            }
+        )
+    return rows
+
+
 # --- endpoints -------------------------------------------------------------------------
 
 

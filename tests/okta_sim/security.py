@@ -110,6 +110,8 @@ SECURITY_STREAMS = (
     "trusted_origins",
     "user_types",
     *(entry.stream for entry in PLAIN_LISTS),
+    "role_targets",  # these two: admin_scopes.py
+    "group_owners",
 )
 
 
@@ -2322,6 +2324,10 @@ class SecurityMixin:
                     if self.visible_policy(pid):
                         rules = self.policy_rules.get(pid, {})
                         out += [{**rules[r], "policyId": pid} for r in sorted(rules)]
+            elif stream in ("role_targets", "group_owners"):
+                from . import admin_scopes  # its endpoints import this module
+
+                out = admin_scopes.objects(self, stream)  # type: ignore[arg-type]
             else:
                 store = {
                     "group_rules": self.group_rules,
