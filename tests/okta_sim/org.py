@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 
-from . import meta
+from . import app_posture, meta
 from .assignments import DIRECT, PROVISIONED, SYNCHRONIZED, AppUserTable
 from .catalog import (
     APP_CATALOG,
@@ -91,6 +91,7 @@ ALL_FAMILIES = frozenset(
         "trustedOrigins",
         # the plain lists (plain_lists.py)
         *(entry.family for entry in PLAIN_LISTS),
+        *app_posture.FAMILIES,
     }
 )
 USER_STATUSES = (
@@ -261,6 +262,8 @@ class Org(SecurityMixin):
         self._init_security(seed)
         # Plain list -> its objects by id (plain_lists.py).
         self.listed: dict[str, dict[str, dict[str, Any]]] = {e.stream: {} for e in PLAIN_LISTS}
+        # Per-app grants and provisioning, the org's settings (app_posture.py).
+        self.app_posture = app_posture.AppPosture()
 
     # ================================================================================
     # generation
@@ -302,6 +305,7 @@ class Org(SecurityMixin):
             for entry in PLAIN_LISTS:  # each from its own stream too
                 rng_of_list = random.Random(seed * 7919 + entry.random_stream)
                 org.listed[entry.stream] = entry.generate(org, rng_of_list, now_s)
+            org.app_posture = app_posture.generate(org, seed, now_s)
         return org
 
     @staticmethod
@@ -1755,6 +1759,7 @@ class Org(SecurityMixin):
             self.app_users.pop(app_id, None)
             self.app_groups.pop(app_id, None)
             self._forget_app_security(app_id)
+            app_posture.forget_app(self, app_id)
             self._bump("apps")
             self._refresh_pools()
             self._log_change("application.lifecycle.delete", [target], at, f"/api/v1/apps/{app_id}")
@@ -2336,6 +2341,7 @@ class Org(SecurityMixin):
                 },
                 **self._security_snapshot(),
                 **{stream: set(objects) for stream, objects in self.listed.items()},
+                **self.app_posture.snapshot(self),
             }
 
     # --- plain lists (plain_lists.py) ------------------------------------------------

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from . import endpoints, errors, features, security_endpoints, tls
+from . import app_posture, endpoints, errors, features, security_endpoints, tls
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
 from .oauth import (
@@ -96,6 +96,8 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
         (re.compile(f"^{re.escape(entry.path)}$"), endpoints.plain_list(entry), entry.family)
         for entry in PLAIN_LISTS
     ),
+    # --- per-app grants and provisioning, the org's settings (app_posture.py) ---------
+    *app_posture.ROUTES,
 ]
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
