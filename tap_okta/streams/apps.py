@@ -88,12 +88,14 @@ class AppsStream(DirectoryStream):
 
 
 def every_app(stream: OktaStream) -> list[str]:
-    """Every app id: as this run's ``apps`` read listed them, else listed now (a job
-    that does not select ``apps``), reported as ``stream``."""
+    """Every app id: as this run's ``apps`` read (or an earlier per-app stream) listed
+    them, else listed now (a job that does not select ``apps``), reported as ``stream``."""
     listed = stream.run_context.app_ids
-    if listed is not None:
-        return listed
-    return [str(app["id"]) for app in listing(stream, AppListing).request_records(None)]
+    if listed is None:
+        # Kept for the run's other per-app streams: the list is asked for once.
+        listed = [str(app["id"]) for app in listing(stream, AppListing).request_records(None)]
+        stream.run_context.app_ids = listed
+    return listed
 
 
 GROUPS_SCOPE = "okta.groups.read"
