@@ -40,7 +40,7 @@ if TYPE_CHECKING:
 
 #: ``random.Random(seed * 7919 + k)`` for grants, features, org settings (plain lists
 #: take 7-14).
-RANDOM_STREAMS = {"grants": 15, "features": 16, "org": 17}
+RANDOM_STREAMS = {"grants": 15, "features": 16, "org": 17, "mutations": 18}
 #: Permission families (scope ``okta.<family>.read``) these endpoints add.
 FAMILIES = ("appGrants", "orgs", "threatInsights")
 GRANTED = "app.oauth2.admin.consent.grant"
@@ -79,6 +79,8 @@ class AppPosture:
     connections: dict[str, dict[str, Any]] = field(default_factory=dict)
     settings: dict[str, Any] = field(default_factory=dict)
     threat_insight: dict[str, Any] = field(default_factory=dict)
+    #: The ids its mutations draw (the directory's mutations keep theirs).
+    rng: random.Random = field(default_factory=random.Random)
 
     def snapshot(self, org: Org) -> dict[str, set[Any]]:
         """Keys a warehouse holds: (app_id, grant id), (app_id, feature name), org id."""
@@ -155,15 +157,15 @@ def feature_obj(
 
 
 def generate(org: Org, seed: int, now_s: int) -> AppPosture:
-    posture = AppPosture()
+    posture = AppPosture(rng=random.Random(seed * 7919 + RANDOM_STREAMS["mutations"]))
     rng = random.Random(seed * 7919 + RANDOM_STREAMS["grants"])
-    for app_id in sorted(org.apps):
+    oauth_apps = [a for a in sorted(org.apps) if is_oauth_app(org.apps[a])]
+    for index, app_id in enumerate(oauth_apps):
         app = org.apps[app_id]
-        if not is_oauth_app(app):
-            continue
         scopes = rng.sample(_READ_SCOPES, rng.randint(0, 3))
-        # Some service apps hold a manage scope: the finding a review looks for.
-        if rng.random() < 0.4:
+        # Some service apps hold a manage scope (the first always): the finding a
+        # review looks for.
+        if index == 0 or rng.random() < 0.4:
             scopes.append(rng.choice(_MANAGE_SCOPES))
         posture.grants[app_id] = {}
         for scope in scopes:
@@ -171,12 +173,14 @@ def generate(org: Org, seed: int, now_s: int) -> AppPosture:
             at = now_s - rng.randint(DAY, 400 * DAY)
             posture.grants[app_id][grant_id] = grant_obj(org, app, grant_id, scope, at)
     rng = random.Random(seed * 7919 + RANDOM_STREAMS["features"])
-    for app_id in sorted(org.apps):
-        app = org.apps[app_id]
-        if catalog_name(app) not in _PROVISIONING_APPS or rng.random() < 0.3:
+    pushing = [a for a in sorted(org.apps) if catalog_name(org.apps[a]) in _PROVISIONING_APPS]
+    for index, app_id in enumerate(pushing):
+        # The first two always provision (one without deactivation, one with), the
+        # others by chance.
+        if index > 1 and rng.random() < 0.3:
             continue
         # Some push new users but never deactivate them: accounts outlive offboarding.
-        deactivate = rng.random() < 0.6
+        deactivate = index == 1 or (index > 1 and rng.random() < 0.6)
         posture.features[app_id] = [
             feature_obj(
                 org, app_id, "USER_PROVISIONING", create=True, deactivate=deactivate, profile=True
@@ -244,7 +248,7 @@ def grant_scope(org: Org, app_id: str, scope: str, at: datetime | None = None) -
     """An admin grants ``scope`` to an OAuth app; returns the grant id."""
     with org.lock:
         app = org.apps[app_id]
-        grant_id = "oag" + _chars(org._rng, 17)
+        grant_id = "oag" + _chars(org.app_posture.rng, 17)
         now_s = int(org.clock.time())
         org.app_posture.grants.setdefault(app_id, {})[grant_id] = grant_obj(
             org, app, grant_id, scope, now_s
