@@ -261,7 +261,6 @@ class AppFeaturesStream(AppFanOutStream):
     schema = schemas.APP_FEATURE.to_dict()
     change_events = (APP_UPDATED, APP_DELETED)
 
-    @override
     def read_parent(self, parent: str) -> Iterator[dict[str, t.Any]]:
         try:
             rows = list(super().read_parent(parent))

@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 #: ``random.Random(seed * 7919 + k)`` for grants, features, org settings (plain lists
 #: take 7-14).
 RANDOM_STREAMS = {"grants": 15, "features": 16, "org": 17, "mutations": 18}
+#: The tap's streams these endpoints serve (``Org.snapshot()`` keys).
+STREAMS = ("app_grants", "app_features", "org_settings")
 #: Permission families (scope ``okta.<family>.read``) these endpoints add.
 FAMILIES = ("appGrants", "orgs", "threatInsights")
 GRANTED = "app.oauth2.admin.consent.grant"
@@ -81,6 +83,23 @@ class AppPosture:
     threat_insight: dict[str, Any] = field(default_factory=dict)
     #: The ids its mutations draw (the directory's mutations keep theirs).
     rng: random.Random = field(default_factory=random.Random)
+
+    def objects(self, stream: str) -> list[dict[str, Any]]:
+        """One stream's objects as the API renders them, in key order, each with its
+        ``app_id`` as the tap writes it (``connection`` on each feature)."""
+        if stream == "app_grants":
+            return [
+                {**self.grants[a][g], "app_id": a}
+                for a in sorted(self.grants)
+                for g in sorted(self.grants[a])
+            ]
+        if stream == "app_features":
+            return [
+                {**f, "app_id": a, "connection": self.connections.get(a)}
+                for a in sorted(self.features)
+                for f in sorted(self.features[a], key=lambda f: str(f["name"]))
+            ]
+        return [{**self.settings, "threat_insight": self.threat_insight}]
 
     def snapshot(self, org: Org) -> dict[str, set[Any]]:
         """Keys a warehouse holds: (app_id, grant id), (app_id, feature name), org id."""

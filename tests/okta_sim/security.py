@@ -32,6 +32,8 @@ from datetime import datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .app_posture import STREAMS as APP_POSTURE_STREAMS
+from .app_posture import AppPosture
 from .catalog import CITIES, DEPARTMENTS, FIRST_NAMES, TITLES
 from .features import ENGINES, IDENTITY_ENGINE_POLICY_TYPES
 from .plain_lists import PLAIN_LISTS
@@ -110,6 +112,7 @@ SECURITY_STREAMS = (
     "trusted_origins",
     "user_types",
     *(entry.stream for entry in PLAIN_LISTS),
+    *APP_POSTURE_STREAMS,
 )
 
 
@@ -191,6 +194,7 @@ class SecurityMixin:
         everyone_id: str
         user_type_ids: dict[str, str]
         listed: dict[str, dict[str, dict[str, Any]]]
+        app_posture: AppPosture
         _ids: set[str]
         _ver: dict[str, int]
 
@@ -2322,6 +2326,8 @@ class SecurityMixin:
                     if self.visible_policy(pid):
                         rules = self.policy_rules.get(pid, {})
                         out += [{**rules[r], "policyId": pid} for r in sorted(rules)]
+            elif stream in APP_POSTURE_STREAMS:
+                out = self.app_posture.objects(stream)
             else:
                 store = {
                     "group_rules": self.group_rules,
