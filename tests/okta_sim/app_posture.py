@@ -38,9 +38,10 @@ if TYPE_CHECKING:
     from .endpoints import Ctx, Result
     from .org import Org
 
-#: ``random.Random(seed * 7919 + k)`` for grants, features, org settings (plain lists
-#: take 7-14).
-RANDOM_STREAMS = {"grants": 15, "features": 16, "org": 17, "mutations": 18}
+#: ``random.Random(seed * 7919 + k)`` for grants, features, org settings and the ids of
+#: mutations (``plain_lists.RESERVED_RANDOM_STREAMS`` holds them too; plain lists take
+#: 7-14, and benchmarks/large_org.py's changes 17).
+RANDOM_STREAMS = {"grants": 21, "features": 22, "org": 23, "mutations": 24}
 #: The tap's streams these endpoints serve (``Org.snapshot()`` keys).
 STREAMS = ("app_grants", "app_features", "org_settings")
 #: Permission families (scope ``okta.<family>.read``) these endpoints add.
