@@ -78,12 +78,20 @@ GROUP_ROLE_GRANTED = "group.privilege.grant"
 GROUP_ROLE_REVOKED = "group.privilege.revoke"
 GROUP_ROLE_EVENTS = (GROUP_ROLE_GRANTED, GROUP_ROLE_REVOKED)
 DEVICE_DELETED = "device.lifecycle.delete"
+# An admin grants or revokes an Okta API scope of an app (admin consent, the org
+# authorization server); Okta's catalogue lists both, the app as target.
+APP_GRANT_EVENTS = ("app.oauth2.admin.consent.grant", "app.oauth2.admin.consent.revoke")
+#: An app's settings changed, its provisioning (features, connection) included.
+APP_UPDATED = "application.lifecycle.update"
 SECURITY_EVENT_TYPES: tuple[str, ...] = (
     *FACTOR_EVENTS,
     *GROUP_ROLE_EVENTS,
     DEVICE_DELETED,
     USER_DELETED,
     GROUP_DELETED,
+    *APP_GRANT_EVENTS,
+    APP_UPDATED,
+    APP_DELETED,
 )
 
 REMOVALS = frozenset(

@@ -377,3 +377,51 @@ GROUP_OWNER = record(
     *_timestamps("lastUpdated"),
     DELETED_AT,
 )
+
+# An Okta API scope granted to an app (Okta's OAuth2ScopeConsentGrant), per app.
+APP_GRANT = record(
+    _parent("app_id", "app"),
+    _id(),
+    *_strings("clientId", "scopeId", "issuer", "status", "source", "userId"),
+    *_timestamps("created", "lastUpdated"),
+    th.Property("createdBy", OPEN_OBJECT),
+    EMBEDDED,
+    LINKS,
+    DELETED_AT,
+)
+
+# An app's provisioning feature (Okta's ApplicationFeature) and its app's default
+# provisioning connection (ProvisioningConnectionResponse: scheme, base URL, status).
+APP_FEATURE = record(
+    _parent("app_id", "app"),
+    th.Property("name", th.StringType, required=True),
+    *_strings("status", "description"),
+    th.Property("capabilities", OPEN_OBJECT),
+    th.Property("connection", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)
+
+# The org's general settings (Okta's OrgSetting) and its ThreatInsight configuration.
+ORG_SETTINGS = record(
+    _id(),
+    *_strings(
+        "companyName",
+        "subdomain",
+        "status",
+        "website",
+        "address1",
+        "address2",
+        "city",
+        "state",
+        "country",
+        "postalCode",
+        "phoneNumber",
+        "supportPhoneNumber",
+        "endUserSupportHelpURL",
+    ),
+    *_timestamps("created", "lastUpdated", "expiresAt"),
+    th.Property("threat_insight", OPEN_OBJECT),
+    LINKS,
+    DELETED_AT,
+)

@@ -87,6 +87,17 @@ class AppsStream(DirectoryStream):
         return row
 
 
+def every_app(stream: OktaStream) -> list[str]:
+    """Every app id: as this run's ``apps`` read (or an earlier per-app stream) listed
+    them, else listed now (a job that does not select ``apps``), reported as ``stream``."""
+    listed = stream.run_context.app_ids
+    if listed is None:
+        # Kept for the run's other per-app streams: the list is asked for once.
+        listed = [str(app["id"]) for app in listing(stream, AppListing).request_records(None)]
+        stream.run_context.app_ids = listed
+    return listed
+
+
 GROUPS_SCOPE = "okta.groups.read"
 
 
@@ -169,10 +180,7 @@ class AssignmentStream(DirectoryStream):
             state[state_keys.SIZES] = sizes
 
     def parents(self) -> Iterable[str]:
-        listed = self.run_context.app_ids
-        if listed is not None:
-            return listed
-        return [str(app["id"]) for app in listing(self, AppListing).request_records(None)]
+        return every_app(self)
 
     # -- between complete reads: what the change feed names ---------------------
 

@@ -28,6 +28,9 @@ from tap_okta import security_schemas as schemas
 from tap_okta import state as state_keys
 from tap_okta.bookmarks import format_timestamp
 from tap_okta.changes import (
+    APP_DELETED,
+    APP_GRANT_EVENTS,
+    APP_UPDATED,
     DEVICE_DELETED,
     FACTOR_EVENTS,
     GROUP_DELETED,
@@ -42,6 +45,7 @@ from tap_okta.errors import OktaAPIError
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.run import RoleAssignment
 from tap_okta.schemas import ID_ONLY
+from tap_okta.streams.apps import every_app
 from tap_okta.streams.base import ChangeTrackingStream, DirectoryStream
 from tap_okta.streams.directory import GroupListing
 from tap_okta.streams.roles import ROLES_ROLE, ROLES_SCOPE, UserRolesStream
@@ -417,6 +421,91 @@ class UserFactorsStream(FanOutStream):
             yield str(user["id"])
 
 
+APPS_SCOPE = "okta.apps.read"
+
+
+class AppFanOutStream(FanOutStream):
+    """One request per app on a complete read (the apps this run's ``apps`` read
+    listed, else the app list); in between, only the apps the security feed names.
+    Declares no stream itself."""
+
+    parent_field = "app_id"
+    principal_target = "AppInstance"
+    takes_limit = False  # Okta documents no paging for either per-app list
+
+    def every_principal(self) -> Iterator[str]:
+        yield from every_app(self)
+
+
+class AppGrantsStream(AppFanOutStream):
+    """The Okta API scopes granted to each app (admin or end-user consent): a service
+    app holding ``okta.users.manage`` acts as an admin."""
+
+    name = "app_grants"
+    path = "/api/v1/apps/{app_id}/grants"
+    primary_keys = ("app_id", "id")
+    oauth_scope = "okta.appGrants.read"
+    extra_scopes = (APPS_SCOPE,)  # the app list of a complete read
+    # A scope existing service apps lack: without it, skipped with a warning.
+    optional_scopes = (LOGS_SCOPE, oauth_scope)
+    schema = schemas.APP_GRANT.to_dict()
+    change_events = (*APP_GRANT_EVENTS, APP_UPDATED, APP_DELETED)
+
+
+class ProvisioningConnection(OktaStream, internal=True):
+    """``/api/v1/apps/{app_id}/connections/default``: one app's provisioning connection."""
+
+    name = "app_features"
+    path = "/api/v1/apps/{app_id}/connections/default"
+    primary_keys = ()
+    oauth_scope = APPS_SCOPE
+    single_object = True
+    takes_limit = False
+    schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}
+
+
+class AppFeaturesStream(AppFanOutStream):
+    """Each app's provisioning features (USER_PROVISIONING: create, deactivate, profile
+    push; INBOUND_PROVISIONING), each with the app's provisioning connection: whether
+    offboarding reaches the app. An app without provisioning has no rows."""
+
+    name = "app_features"
+    path = "/api/v1/apps/{app_id}/features"
+    primary_keys = ("app_id", "name")
+    key_field = "name"
+    oauth_scope = APPS_SCOPE
+    optional_scopes = (LOGS_SCOPE, oauth_scope)
+    schema = schemas.APP_FEATURE.to_dict()
+    change_events = (APP_UPDATED, APP_DELETED)
+
+    def read_parent(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        try:
+            rows = list(super().read_parent(parent))
+        except OktaAPIError as exc:
+            # Okta refuses the list of an app whose provisioning is not enabled
+            # (400 E0000001 "Api validation failed: feature"): it has no features.
+            if exc.status == 400 and exc.code == "E0000001":
+                return
+            raise
+        if rows:
+            # The connection only matters where provisioning is on: one more request
+            # for those apps only, not for every app of the org.
+            connection = self._connection(parent)
+            for row in rows:
+                row["connection"] = connection
+        yield from rows
+
+    def _connection(self, app_id: str) -> dict[str, t.Any] | None:
+        lookup = listing(self, ProvisioningConnection)
+        try:
+            for row in lookup.request_records({"app_id": app_id}):
+                return row
+        except OktaAPIError as exc:
+            if exc.status != 404:
+                raise
+        return None
+
+
 class DevicesStream(ChangeTrackingStream):
     """Registered devices with their users, incremental on ``lastUpdated``."""
 
@@ -445,6 +534,8 @@ class DevicesStream(ChangeTrackingStream):
 
 
 __all__ = [
+    "AppFeaturesStream",
+    "AppGrantsStream",
     "DevicesStream",
     "GroupOwnersStream",
     "GroupRolesStream",

@@ -265,6 +265,64 @@ class ProfileMappingsStream(SnapshotStream):
     schema = schemas.PROFILE_MAPPING.to_dict()
 
 
+THREAT_INSIGHT_SCOPE = "okta.threatInsights.read"
+
+
+class ThreatInsightLookup(OktaStream, internal=True):
+    """``/api/v1/threats/configuration``: the org's ThreatInsight configuration."""
+
+    name = "org_settings"
+    path = "/api/v1/threats/configuration"
+    primary_keys = ()
+    oauth_scope = THREAT_INSIGHT_SCOPE
+    single_object = True
+    takes_limit = False
+    schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}
+
+
+class OrgSettingsStream(SnapshotStream):
+    """The org itself (one record): its identity, status and support contacts, with its
+    ThreatInsight configuration (none, audit, block) in ``threat_insight``."""
+
+    name = "org_settings"
+    path = "/api/v1/org"
+    primary_keys = ("id",)
+    single_object = True
+    takes_limit = False
+    oauth_scope = "okta.orgs.read"
+    # Both scopes are new to existing service apps: without the first the stream is
+    # skipped with a warning; without the second the org lands without ThreatInsight.
+    optional_scopes = (oauth_scope, THREAT_INSIGHT_SCOPE)
+    schema = schemas.ORG_SETTINGS.to_dict()
+
+    def records_of(self, parent: str) -> Iterator[dict[str, t.Any]]:
+        for org in self.request_records(None):
+            org["threat_insight"] = self._threat_insight()
+            yield org
+
+    def _threat_insight(self) -> dict[str, t.Any] | None:
+        why = None
+        if not self.okta.authenticator.grants(THREAT_INSIGHT_SCOPE):
+            why = f"the service app's token does not carry the scope {THREAT_INSIGHT_SCOPE}"
+        else:
+            try:
+                for row in listing(self, ThreatInsightLookup).request_records(None):
+                    return row
+            except OktaAPIError as exc:
+                # An org without ThreatInsight (E0000015) or an admin without the role
+                # (E0000006): the org's settings still land.
+                if exc.code not in ("E0000015", "E0000006"):
+                    raise
+                why = f"Okta refused /api/v1/threats/configuration ({exc.code})"
+        logger.warning(
+            "Stream 'org_settings': threat_insight is null: %s. Grant the scope (and the "
+            "%s role) to read it, or ignore this if the org has no ThreatInsight.",
+            why,
+            self.admin_role,
+        )
+        return None
+
+
 # Okta lists policies one type at a time: every value of the `type` parameter of
 # "List all policies" (PolicyType in Okta's management OpenAPI spec). Authorization
 # server policies (OAUTH_AUTHORIZATION_POLICY) are listed under each server instead.
@@ -359,6 +417,7 @@ __all__ = [
     "InlineHooksStream",
     "LogStreamsStream",
     "NetworkZonesStream",
+    "OrgSettingsStream",
     "PoliciesStream",
     "PolicyRulesStream",
     "ProfileMappingsStream",

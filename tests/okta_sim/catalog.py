@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .app_posture import EVENTS as APP_POSTURE_EVENTS
 from .plain_lists import PLAIN_LISTS
 
 FIRST_NAMES = (
@@ -430,6 +431,11 @@ _MUTATION_EVENT_TYPES += tuple(
     for entry in PLAIN_LISTS
     for event_type, display in entry.events()
     if event_type not in {e.event_type for e in _RANDOM_EVENT_TYPES}
+)
+# Per-app grants and provisioning (app_posture.py), likewise after the others.
+_MUTATION_EVENT_TYPES += tuple(
+    _EventType(event_type, None, display, "admin", ("app",), 0)
+    for event_type, display in APP_POSTURE_EVENTS
 )
 EVENT_TYPES: tuple[_EventType, ...] = _RANDOM_EVENT_TYPES + _MUTATION_EVENT_TYPES
 EVENT_WEIGHTS = tuple(e.weight for e in EVENT_TYPES)

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 
 from . import errors
+from .app_posture import FAMILIES
 from .plain_lists import PLAIN_LISTS
 
 if TYPE_CHECKING:
@@ -59,6 +60,8 @@ ALL_READ_SCOPES = frozenset(
         "okta.trustedOrigins.read",
         # the plain lists (plain_lists.py)
         *(entry.scope for entry in PLAIN_LISTS),
+        # per-app grants, the org's settings and ThreatInsight (app_posture.py)
+        *(f"okta.{family}.read" for family in FAMILIES),
     }
 )
 

@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, ClassVar, TypeVar, cast
 
-from . import meta
+from . import app_posture, meta
 from .assignments import DIRECT, PROVISIONED, SYNCHRONIZED, AppUserTable
 from .catalog import (
     APP_CATALOG,
@@ -91,6 +91,7 @@ ALL_FAMILIES = frozenset(
         "trustedOrigins",
         # the plain lists (plain_lists.py)
         *(entry.family for entry in PLAIN_LISTS),
+        *app_posture.FAMILIES,
     }
 )
 USER_STATUSES = (
@@ -265,6 +266,8 @@ class Org(SecurityMixin):
         # and group id -> owner id -> GroupOwner (admin_scopes.py).
         self.role_targets: dict[tuple[str, str, str], dict[str, list[str]]] = {}
         self.group_owners: dict[str, dict[str, dict[str, Any]]] = {}
+        # Per-app grants and provisioning, the org's settings (app_posture.py).
+        self.app_posture = app_posture.AppPosture()
 
     # ================================================================================
     # generation
@@ -309,6 +312,7 @@ class Org(SecurityMixin):
             from . import admin_scopes  # its endpoints import this module
 
             admin_scopes.generate(org, seed, now_s)  # from streams of their own too
+            org.app_posture = app_posture.generate(org, seed, now_s)
         return org
 
     @staticmethod
@@ -1762,6 +1766,7 @@ class Org(SecurityMixin):
             self.app_users.pop(app_id, None)
             self.app_groups.pop(app_id, None)
             self._forget_app_security(app_id)
+            app_posture.forget_app(self, app_id)
             self._bump("apps")
             self._refresh_pools()
             self._log_change("application.lifecycle.delete", [target], at, f"/api/v1/apps/{app_id}")
@@ -2346,6 +2351,7 @@ class Org(SecurityMixin):
                 **self._security_snapshot(),
                 **{stream: set(objects) for stream, objects in self.listed.items()},
                 **admin_scopes.snapshot(self),
+                **self.app_posture.snapshot(self),
             }
 
     # --- plain lists (plain_lists.py) ------------------------------------------------

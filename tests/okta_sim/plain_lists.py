@@ -27,13 +27,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from .app_posture import RANDOM_STREAMS as APP_POSTURE_STREAMS
+
 if TYPE_CHECKING:
     from .org import Org
 
 #: The random streams ``Org`` draws from, ``random.Random(seed * 7919 + k)``: the
 #: directory's mutations (1), the System Log (2), profile metadata (3), security
-#: generation, mutations and later fields (4, 5, 6). A plain list takes another k.
-RESERVED_RANDOM_STREAMS = frozenset({1, 2, 3, 4, 5, 6})
+#: generation, mutations and later fields (4, 5, 6), app posture (app_posture.py). A
+#: plain list takes another k.
+RESERVED_RANDOM_STREAMS = frozenset({1, 2, 3, 4, 5, 6, *APP_POSTURE_STREAMS.values()})
 
 
 @dataclass(frozen=True)

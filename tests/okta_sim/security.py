@@ -32,6 +32,8 @@ from datetime import datetime
 from itertools import accumulate
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from .app_posture import STREAMS as APP_POSTURE_STREAMS
+from .app_posture import AppPosture
 from .catalog import CITIES, DEPARTMENTS, FIRST_NAMES, TITLES
 from .features import ENGINES, IDENTITY_ENGINE_POLICY_TYPES
 from .plain_lists import PLAIN_LISTS
@@ -112,6 +114,7 @@ SECURITY_STREAMS = (
     *(entry.stream for entry in PLAIN_LISTS),
     "role_targets",  # these two: admin_scopes.py
     "group_owners",
+    *APP_POSTURE_STREAMS,
 )
 
 
@@ -193,6 +196,7 @@ class SecurityMixin:
         everyone_id: str
         user_type_ids: dict[str, str]
         listed: dict[str, dict[str, dict[str, Any]]]
+        app_posture: AppPosture
         _ids: set[str]
         _ver: dict[str, int]
 
@@ -2328,6 +2332,8 @@ class SecurityMixin:
                 from . import admin_scopes  # its endpoints import this module
 
                 out = admin_scopes.objects(self, stream)  # type: ignore[arg-type]
+            elif stream in APP_POSTURE_STREAMS:
+                out = self.app_posture.objects(stream)
             else:
                 store = {
                     "group_rules": self.group_rules,

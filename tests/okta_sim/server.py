@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
-from . import endpoints, errors, features, security_endpoints, tls
+from . import app_posture, endpoints, errors, features, security_endpoints, tls
 from .admin_scopes import ROUTES as PER_PARENT_ROUTES
 from .endpoints import ApiError, Ctx, Result
 from .faults import Fault, FaultConfig
@@ -99,6 +99,8 @@ ROUTES: list[tuple[re.Pattern[str], _Handler, str]] = [
     ),
     # --- role targets and group owners, one parent at a time (admin_scopes.py) -----------
     *((re.compile(pattern), handler, family) for pattern, handler, family in PER_PARENT_ROUTES),
+    # --- per-app grants and provisioning, the org's settings (app_posture.py) ---------
+    *app_posture.ROUTES,
 ]
 # Permission family -> the OAuth scope its endpoints need (okta.<family>.read).
 SCOPES = {family: f"okta.{family}.read" for family in ALL_FAMILIES}
