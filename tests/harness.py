@@ -83,10 +83,10 @@ class TapRun:
         return self.states[-1] if self.states else {}
 
     def error_lines(self) -> list[str]:
-        return [line for line in self.stderr.splitlines() if "| ERROR" in line]
+        return [line for line in self.stderr.split("\n") if "| ERROR" in line]
 
     def last_line(self) -> str:
-        lines = [line for line in self.stderr.splitlines() if line.strip()]
+        lines = [line for line in self.stderr.split("\n") if line.strip()]
         return lines[-1] if lines else ""
 
 
@@ -202,7 +202,9 @@ def run_tap(
     if not expect_traceback:
         assert TRACEBACK not in stderr, f"the tap printed a traceback:\n{stderr[-4000:]}"
     messages = []
-    for line in stdout.splitlines():
+    # Singer messages end at "\n" only: str.splitlines() also breaks at U+0085 and
+    # U+2028, which a JSON string may carry unescaped (a state key hypothesis drew).
+    for line in stdout.split("\n"):
         if line.strip():
             messages.append(json.loads(line))
     return TapRun(returncode=returncode, stdout=stdout, stderr=stderr, messages=messages)
@@ -220,7 +222,7 @@ class _LogLines(logging.Handler):
         text = f"{record.levelname} | {record.name} | {record.getMessage()}"
         if record.exc_info:
             text += "\n" + logging.Formatter().formatException(record.exc_info)
-        self.lines.extend(text.splitlines())
+        self.lines.extend(text.split("\n"))
 
 
 def sync_in_process(
@@ -260,7 +262,7 @@ def sync_in_process(
             os.environ[TIME_SCALE_ENV] = scale
     out.flush()
     stdout = written_bytes(out).decode()
-    messages = [json.loads(line) for line in stdout.splitlines() if line.strip()]
+    messages = [json.loads(line) for line in stdout.split("\n") if line.strip()]
     if failure is not None:  # main() logs it last, after whatever the unwinding logged
         handler.lines.append(f"ERROR | tap-okta | {failure}")
     stderr = "\n".join(handler.lines) + "\n"
