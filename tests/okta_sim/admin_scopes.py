@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from .org import Org
 
 #: ``random.Random(seed * 7919 + k)`` of each generator (see plain_lists.RESERVED_...).
-RANDOM_STREAMS = {"role_targets": 21, "group_owners": 22}
+RANDOM_STREAMS = {"role_targets": 25, "group_owners": 26}
 GROUP_TARGET_TYPES = frozenset({"USER_ADMIN", "HELP_DESK_ADMIN", "GROUP_MEMBERSHIP_ADMIN"})
 APP_TARGET_TYPES = frozenset({"APP_ADMIN"})
 #: OIN catalog apps an APP_ADMIN may be scoped to as a whole (every instance).
@@ -67,15 +67,23 @@ def _assignments(org: Org) -> list[tuple[str, str, str, str]]:
 
 
 def generate_role_targets(org: Org, rng: random.Random) -> None:
-    """About two in three targetable assignments are scoped; the rest are org-wide."""
+    """About two in three targetable assignments are scoped, the first always (so that
+    every org has one for the models to find); the rest are org-wide."""
     okta_groups = sorted(g for g, o in org.groups.items() if o["type"] == "OKTA_GROUP")
     apps = sorted(org.apps)
+    first = True
     for kind, principal, aid, role_type in _assignments(org):
         key = (kind, principal, aid)
-        if role_type in GROUP_TARGET_TYPES and okta_groups and rng.random() < 0.67:
+        takes_groups = role_type in GROUP_TARGET_TYPES and okta_groups
+        takes_apps = role_type in APP_TARGET_TYPES and apps
+        if not (takes_groups or takes_apps):
+            continue
+        scoped = rng.random() < 0.67 or first
+        first = False
+        if takes_groups and scoped:
             picked = rng.sample(okta_groups, k=min(len(okta_groups), rng.randint(1, 3)))
             org.role_targets[key] = {"groups": sorted(picked), "apps": []}
-        elif role_type in APP_TARGET_TYPES and apps and rng.random() < 0.67:
+        elif takes_apps and scoped:
             picked = rng.sample(apps, k=min(len(apps), rng.randint(1, 2)))
             if rng.random() < 0.5:
                 picked.append(rng.choice(sorted(CATALOG_APPS)))
@@ -83,13 +91,14 @@ def generate_role_targets(org: Org, rng: random.Random) -> None:
 
 
 def generate_group_owners(org: Org, rng: random.Random, now_s: int) -> None:
-    """About one group in four has owners: users, now and then a group."""
+    """About one group in four has owners, the first always: users, now and then a
+    group."""
     active = sorted(u for u, o in org.users.items() if o["status"] == "ACTIVE")
     groups = sorted(org.groups)
     if not active:
         return
     for gid in groups:
-        if org.groups[gid]["type"] == "BUILT_IN" or rng.random() >= 0.25:
+        if org.groups[gid]["type"] == "BUILT_IN" or (rng.random() >= 0.25 and org.group_owners):
             continue
         owners: dict[str, dict[str, Any]] = {}
         for uid in rng.sample(active, k=min(len(active), rng.randint(1, 2))):

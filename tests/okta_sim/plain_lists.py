@@ -34,7 +34,8 @@ if TYPE_CHECKING:
 
 #: The random streams ``Org`` draws from, ``random.Random(seed * 7919 + k)``: the
 #: directory's mutations (1), the System Log (2), profile metadata (3), security
-#: generation, mutations and later fields (4, 5, 6), app posture (app_posture.py). A
+#: generation, mutations and later fields (4, 5, 6), app posture (app_posture.py), role
+#: targets and group owners (25, 26: admin_scopes.py, checked by test_role_targets). A
 #: plain list takes another k.
 RESERVED_RANDOM_STREAMS = frozenset({1, 2, 3, 4, 5, 6, *APP_POSTURE_STREAMS.values()})
 
