@@ -156,13 +156,20 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._token_type = "Bearer"  # noqa: S105 (a scheme)
         self._dpop: DPoPProver | None = None
         self._granted: frozenset[str] = frozenset()
+        # After Okta refused the whole set: the optional scope being tried alone on top
+        # of those granted so far, and those still to try.
+        self._probe: str | None = None
+        self._untried: tuple[str, ...] = ()
+        self._probed = False
+        self._refused = ""  # the whole set Okta refused, for the error if none is granted
 
     # --- the token request -------------------------------------------------
 
     @property
     @override
     def oauth_scopes(self) -> str:
-        return " ".join(filter(None, [self._required_scopes, *self._optional_scopes]))
+        probe = [self._probe] if self._probe else []
+        return " ".join(filter(None, [self._required_scopes, *self._optional_scopes, *probe]))
 
     @property
     @override
@@ -220,6 +227,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         failures = 0
         nonce_retries = 0
         clock_retry_done = False
+        granted: dict[str, t.Any] | None = None
         while True:
             self._limiter.before_request(TOKEN_BUCKET)
             headers = {"Accept": "application/json"}
@@ -257,6 +265,14 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 self._back_off(failures, what, reached=True)
                 continue
             if response.ok and body.get("access_token"):
+                if self._probe is not None:
+                    self._optional_scopes += (self._probe,)
+                    self._probe = None
+                if self._untried:
+                    register_secret(str(body["access_token"]))
+                    granted = body  # the token to keep should no later probe be granted
+                    self._next_probe()
+                    continue
                 self._accept_token(body)
                 return
             if error == "use_dpop_nonce" and self._dpop and nonce_retries < 2:
@@ -268,22 +284,42 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 self._dpop = DPoPProver(self._clock)
                 continue
             description = str(body.get("error_description") or "")
-            if error == "invalid_scope" and self._optional_scopes:
-                # Okta does not say which scope it refused: drop the optional ones
-                # one at a time, the least useful (last) first.
+            if error == "invalid_scope" and self._probe is not None:
+                logger.info("Okta refused the optional scope %s.", self._probe)
+                self._probe = None
+                if self._untried:
+                    self._next_probe()
+                    continue
+                if granted is None:  # none granted, and none is required
+                    raise self._token_error(response.status_code, error, description)
+                self._accept_token(granted)
+                return
+            if error == "invalid_scope" and self._optional_scopes and not self._probed:
+                # Okta does not say which scope it refused: ask for the optional ones
+                # one at a time, so that one refused scope costs only the streams that
+                # need it (dropping them from the end would lose every later one too).
                 logger.info(
-                    "Okta refused the scopes %s (%s); asking again without the optional %s.",
+                    "Okta refused the scopes %s (%s); asking for the optional ones one at a time.",
                     self.oauth_scopes,
                     description or error,
-                    self._optional_scopes[-1],
                 )
-                self._optional_scopes = self._optional_scopes[:-1]
+                self._probed = True
+                self._refused = self.oauth_scopes
+                self._untried, self._optional_scopes = self._optional_scopes, ()
+                if not self._required_scopes:
+                    self._next_probe()
+                # else the required ones alone first: refused, that is the error
                 continue
             if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
                 # The assertion is re-signed with Okta's clock, now known from Date.
                 clock_retry_done = True
                 continue
             raise self._token_error(response.status_code, error, description)
+
+    def _next_probe(self) -> None:
+        """The next optional scope to try (none left: ask for those granted)."""
+        if self._untried:
+            self._probe, self._untried = self._untried[0], self._untried[1:]
 
     def _back_off(self, failures: int, what: str, *, reached: bool) -> None:
         if self._backoff.gives_up(failures, reached=reached):
@@ -333,7 +369,8 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 if streams
             )
             return OktaAuthError(
-                f"Okta refused the scopes {self.oauth_scopes} ({detail}): grant each of them "
+                f"Okta refused the scopes {self.oauth_scopes or self._refused} ({detail}): "
+                "grant each of them "
                 "to the service app (Okta Admin Console > Applications > your app > Okta "
                 "API Scopes), or deselect the streams that need them, or set scopes."
                 + (f" Needed: {needs}." if needs else ""),

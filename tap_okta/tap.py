@@ -423,11 +423,12 @@ class TapOkta(Tap):
         request if any requested scope was not granted to the app."""
         if self.okta_settings.scopes:
             return self.okta_settings.scopes
-        needed = {s for stream in self._running() for s in stream.needed_scopes()}
-        if not needed:
-            # Okta grants no token without a scope: when only streams whose own scope
-            # is optional run, theirs is the request (refused: one line names them).
-            needed = {stream.oauth_scope for stream in self._running()}
+        running = self._running()
+        needed = {s for stream in running for s in stream.needed_scopes()}
+        if not needed and any(stream.optional_scopes for stream in running):
+            # Only streams whose own scope is optional run: all are asked for as
+            # optional, and a refusal of every one is one line naming them.
+            return ()
         return tuple(sorted(needed)) or ("okta.users.read",)
 
     def scope_users(self) -> dict[str, list[str]]:

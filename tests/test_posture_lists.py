@@ -120,6 +120,21 @@ def test_a_service_app_not_granted_the_scope_skips_it_with_one_warning(
     assert not run.records(entry.stream)
 
 
+@pytest.mark.parametrize("refused", [LISTS[0], LISTS[-1]], ids=lambda e: e.stream)
+def test_one_refused_optional_scope_costs_only_its_own_stream(
+    sim: OktaSimulator, refused: PlainList
+) -> None:
+    """Okta refuses the whole token request without naming the scope: every other
+    optional scope is still asked for and granted, whatever its place in the request."""
+    app = sim.org.register_service_app(scopes=ALL_READ_SCOPES - {refused.scope})
+    run = sync_in_process(service_app_config(sim, app), streams=tuple(e.stream for e in LISTS))
+    assert run.returncode == 0, run.stderr[-3000:]
+    [warning] = warnings(run)
+    assert f"'{refused.stream}' was skipped" in warning
+    assert not run.records(refused.stream)
+    assert [e.stream for e in LISTS if e is not refused and not run.records(e.stream)] == []
+
+
 @pytest.mark.parametrize("entry", LISTS, ids=[e.stream for e in LISTS])
 def test_an_admin_without_the_role_skips_it_with_one_warning(
     sim: OktaSimulator, entry: PlainList
