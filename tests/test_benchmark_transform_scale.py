@@ -32,6 +32,7 @@ def test_transform_scale_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     assert build["exit_code"] == 0
     assert "ERROR=0" in build["summary"], build
     assert build["peak_rss_mib"] > 0
+    assert build["cpu_seconds"] > 0
     rows = report["rows"]
     assert rows["users"] == 3 * report["seed_org"]["users"]
     assert rows["app_users"] > 0

@@ -12,7 +12,10 @@
 -- removal for the memberships of a deleted group, for instance) and the tables no longer
 -- hold it, at the end of the log (closed_by: complete read). valid_to null: still holds.
 -- See the macro okta_access_as_of for the "who could use app X at time T" query.
-with targets as (
+-- The CTEs read more than once are `as materialized` (DuckDB and PostgreSQL 12+): DuckDB
+-- 1.2 inlines every other CTE at each reference, which nested here into 267 scans and JSON
+-- unnests of the System Log and spilled gigabytes at a tenth of issue 21's org.
+with targets as materialized (
     select
         source_relation,
         event_id,
@@ -37,7 +40,7 @@ with targets as (
 ),
 
 -- The event's outcome must be a success: a failed grant changes nothing.
-succeeded as (
+succeeded as materialized (
     select t.*
     from targets as t
     join {{ ref('stg_okta__logs') }} as l
@@ -80,7 +83,7 @@ changes as (
     where s.event_type = 'user.lifecycle.create'
 ),
 
-pair_events as (
+pair_events as materialized (
     select * from changes where principal_id is not null and object_id is not null
 ),
 
@@ -108,7 +111,7 @@ bounds as (
 ),
 
 -- What the tables hold now.
-current_pairs as (
+current_pairs as materialized (
     select source_relation, 'user' as principal_type, user_id as principal_id, 'app' as object_type,
         app_id as object_id, case when scope = 'USER' then 'direct' else 'group' end as how
     from {{ ref('stg_okta__app_users') }}
@@ -154,7 +157,7 @@ ever_pairs as (
 ),
 
 -- Events that change the state (a grant after a grant, e.g. an update, is not one).
-ordered as (
+ordered as materialized (
     select
         *,
         lag(is_grant) over (
@@ -217,7 +220,7 @@ seeds as (
     where o.position = 1 and not o.is_grant
 ),
 
-intervals as (
+intervals as materialized (
     select * from from_events
     union all
     select * from seeds
@@ -264,7 +267,7 @@ closed as (
         and c.object_id = i.object_id
 ),
 
-ended as (
+ended as materialized (
     select
         c.source_relation, c.principal_type, c.principal_id, c.object_type, c.object_id,
         c.valid_from,
