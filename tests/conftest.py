@@ -3,6 +3,7 @@ and the guard that keeps the test tiers' marks honest."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterator
 from typing import Any
 
@@ -18,6 +19,16 @@ from tests.okta_sim.oauth import ServiceApp
 def pytest_runtest_setup(item: pytest.Item) -> None:
     # Before any fixture: a module fixture may run the tap for its tests.
     harness.subprocess_tier = any(item.get_closest_marker(mark) for mark in ("cli", "e2e"))
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # What collection imported (dbt, Meltano's and the SDK's modules, hypothesis) is
+    # hundreds of thousands of objects that live to the end: frozen, the collector's
+    # full passes skip them. Each full pass otherwise walks them all; gc.collect() in a
+    # test took 0.3 s (test_response_bodies: 14 of its 20 s). Objects the tests make
+    # are collected as before.
+    gc.collect()
+    gc.freeze()
 
 
 @pytest.fixture
