@@ -8,11 +8,17 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from hypothesis import settings
 
 from tests import harness
 from tests.harness import ALL_SCOPES, API_KEY
 from tests.okta_sim import OktaSimulator
 from tests.okta_sim.oauth import ServiceApp
+
+# The fast tier's property tests run a fifth of their examples (at least 10):
+# scripts/test.sh --fast loads this profile (--hypothesis-profile=fast), the full suite
+# does not (tests.harness.examples).
+settings.register_profile("fast", max_examples=10)
 
 
 @pytest.hookimpl(tryfirst=True)
