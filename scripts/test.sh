@@ -18,7 +18,11 @@
 # .github/workflows/ run these same commands (tests/test_release.py checks).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-FAST=(-m "not cli and not e2e")
+# The fast tier is CPU-bound: one pytest-xdist worker per core of a 2-core machine
+# (TAP_OKTA_FAST_WORKERS=0: one process), a test file to a worker so that its module
+# fixtures (simulated orgs, the dbt build) are made once; property tests run a fifth
+# of their examples (tests/conftest.py), the full suite all of them.
+FAST=(-m "not cli and not e2e" -n "${TAP_OKTA_FAST_WORKERS:-2}" --dist loadfile --hypothesis-profile=fast)
 # The whole suite mostly waits (rate-limit windows, Meltano starting plugins), so it
 # can run on more pytest-xdist workers than cores, e.g. TAP_OKTA_TEST_WORKERS=4; a
 # test file stays on one worker (its module fixtures are set up once). One process
@@ -30,6 +34,10 @@ lint() {
   .venv/bin/mypy
 }
 scripts/setup.sh
+# pytest caches its assertion rewriting of the test modules and of its plugins' packages
+# (the SDK's, hypothesis') as bytecode; with PYTHONDONTWRITEBYTECODE set it redoes it in
+# every process, about 7 s of CPU each. __pycache__/ is ignored by git.
+unset PYTHONDONTWRITEBYTECODE
 case "${1:-}" in
   --lint)
     lint

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import requests
+from hypothesis import settings
 
 from tap_okta.errors import OktaTapError
 from tap_okta.retry import TIME_SCALE_ENV
@@ -88,6 +89,14 @@ class TapRun:
     def last_line(self) -> str:
         lines = [line for line in self.stderr.split("\n") if line.strip()]
         return lines[-1] if lines else ""
+
+
+def examples(count: int) -> int:
+    """A property test's ``max_examples``: ``count``, or a fifth of it (at least the
+    profile's) under the hypothesis profile "fast" (tests/conftest.py)."""
+    if settings.get_current_profile_name() != "fast":
+        return count
+    return max(settings.default.max_examples, count // 5)
 
 
 @cache

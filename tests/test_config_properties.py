@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 
 from tap_okta.errors import ConfigError
 from tap_okta.tap import TapOkta
+from tests.harness import examples
 
 # A secret's core: hex, so no setting name or message word can be one by chance.
 _CORE = st.text(alphabet="0123456789abcdef", min_size=16, max_size=40).map(lambda s: "5ec" + s)
@@ -154,7 +155,7 @@ def _configs(draw: st.DrawFn) -> tuple[dict[str, t.Any], list[str]]:
 
 
 @settings(
-    max_examples=150,
+    max_examples=examples(150),
     deadline=None,
     # The same examples every run (no flaky CI), and no example database in the tree.
     derandomize=True,

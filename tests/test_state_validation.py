@@ -20,6 +20,7 @@ from tests.harness import (
     TIME_SCALE,
     TapRun,
     assert_clean_failure,
+    examples,
     run_in_process,
     run_tap,
 )
@@ -240,7 +241,7 @@ def _original(state: dict[str, Any], path: tuple[str, ...]) -> Any:
 
 
 @settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -274,7 +275,7 @@ def test_any_malformed_state_runs_or_ends_in_one_line(
     TapOkta(config=OFFLINE, state=run.final_state, parse_env_config=False)
 
 
-@settings(max_examples=30, deadline=None)
+@settings(max_examples=examples(30), deadline=None)
 @given(state=st.dictionaries(st.sampled_from(["bookmarks", "okta_org", "other"]), JSON_VALUES))
 def test_any_state_shape_loads_or_is_one_line(state: dict[str, Any]) -> None:
     """Loading alone (no network): a StateError of one line, or a tap."""
