@@ -24,6 +24,7 @@ import pytest
 from tests import transform_truth as truth
 from tests.harness import API_KEY
 from tests.okta_sim import OktaSimulator
+from tests.okta_sim.plain_lists import api_token_obj
 from tests.okta_sim.security_data import FACTOR_KIND_INDEX
 from tests.warehouse import (  # noqa: F401 (fixtures)
     PostgresInfo,
@@ -67,6 +68,9 @@ ADMIN_COLUMNS = (
     "has_mfa",
     "has_phishing_resistant_mfa",
     "last_login",
+    "scope",
+    "targeted_group_ids",
+    "targeted_app_ids",
 )
 
 
@@ -119,6 +123,13 @@ class Warehouse:
         assert len(schemas) == 1, f"{model}: built in {schemas or 'no schema'}"
         return f'"{schemas[0]}"."{model}"'
 
+    def has_table(self, table: str, schema: str = "okta") -> bool:
+        found = self.query(
+            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
+            [schema, table],
+        )
+        return bool(found)
+
     def mart(self, model: str) -> list[dict[str, Any]]:
         return self.query(f"select * from {self.relation(model)}")  # noqa: S608
 
@@ -150,7 +161,9 @@ def compare_marts(wh: Warehouse, org: Any, *, security: bool = True) -> dict[str
     if security:
         check("okta_user_mfa", truth.user_mfa(org), *USER_MFA)
         key = ("user_id", "role_assignment_id", "via_group_id")
-        check("okta_admin_access", truth.admin_access(org), key, ADMIN_COLUMNS)
+        # Without role_targets, a role Okta can limit has scope unknown.
+        targets = truth.role_targets(org) if wh.has_table("role_targets") else None
+        check("okta_admin_access", truth.admin_access(org, targets), key, ADMIN_COLUMNS)
     found = wh.mart("okta_access_findings")
     counts["okta_access_findings"] = len(found)
     have_findings = {(r["finding"], r["user_id"], r["object_id"]) for r in found}
@@ -226,14 +239,34 @@ def round_assignments(org: Any) -> None:
 
 
 def round_lifecycle_admin_mfa(org: Any) -> None:
-    """A user deprovisioned (keeps its apps), one deleted, an app deleted; admin roles
-    granted and revoked, directly and through a group; a factor enrolled, one reset."""
+    """A user deprovisioned (keeps its apps), one deleted (its API token stays), an app
+    deleted; API tokens created, a log stream deactivated; admin roles granted and
+    revoked, directly and through a group; a factor enrolled, one reset."""
     holders = {u for a in org.all_apps() for u in org.app_user_ids(a["id"])}
     users = active_without(org, set())
     deprovisioned = next(u for u in users if u in holders)
     org.set_user_status(deprovisioned, "DEPROVISIONED")
     deleted = next(u for u in reversed(users) if u in holders and u != deprovisioned)
     org.set_user_status(deleted, "DEPROVISIONED")
+    # API tokens: the user about to be deleted made one (it stays listed: a finding),
+    # and an admin makes one limited to a network zone (not a finding).
+    created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    for token_id, user_id, network in (
+        ("00Te2eDeletedUser00", deleted, {"connection": "ANYWHERE"}),
+        (
+            "00Te2eZoneLimited00",
+            active_without(org, {deprovisioned, deleted})[0],
+            {"connection": "ZONE", "include": [sorted(org.zones)[0]]},
+        ),
+    ):
+        fields = {"name": token_id, "userId": user_id, "created": created, "network": network}
+        org.add_listed("api_tokens", api_token_obj(org, token_id, fields))
+    # A log stream is deactivated (read in full every run, so no event is needed).
+    with org.lock:
+        stream = next(
+            s for _, s in sorted(org.listed["log_streams"].items()) if s["status"] == "ACTIVE"
+        )
+        stream.update(status="INACTIVE", lastUpdated=created)
     org.delete_user(deleted)
     app = next(a["id"] for a in reversed(org.all_apps()) if org.app_user_ids(a["id"]))
     org.set_app_status(app, "INACTIVE")

@@ -26,9 +26,10 @@ from tests.harness import ROOT
 
 TRANSFORM = ROOT / "transform"
 NOW = "2026-06-30 00:00:00"  # var okta_now: the build's "now"
-# Two orgs, unioned (var okta_union_schemas): the same rows, one with the opt-in
-# security streams loaded, one with the default streams only.
-FULL, CORE = "okta", "okta_core"
+# Three orgs, unioned (var okta_union_schemas): the same rows, one with every opt-in
+# stream loaded, one with the security streams of before the posture streams (issue 24),
+# one with the default streams only.
+FULL, LEGACY, CORE = "okta", "okta_legacy", "okta_core"
 
 # Ids: users u_*, groups g_*, apps a_*.
 USERS: list[dict[str, Any]] = [
@@ -49,6 +50,8 @@ GROUPS = [
     ("g_admins", "Help desk", "OKTA_GROUP"),
 ]
 APPS = [("a_wiki", "Wiki", "ACTIVE"), ("a_crm", "CRM", "ACTIVE"), ("a_old", "Old", "ACTIVE")]
+# OAuth service apps (no users): a_svc holds okta.users.manage, a_svc2 had it revoked.
+SERVICE_APPS = [("a_svc", "Sync bot"), ("a_svc2", "Retired bot")]
 GROUP_MEMBERS = [("g_everyone", u["id"]) for u in USERS if u["id"] != "u_gina"] + [
     ("g_eng", "u_alice"),
     ("g_eng", "u_bob"),
@@ -77,8 +80,52 @@ USER_ROLES = [
     ("u_alice", "ra_super", "SUPER_ADMIN", "USER"),
     ("u_bob", "ra_helpdesk", "HELP_DESK_ADMIN", "GROUP"),  # Okta lists group roles too
     ("u_dave", "ra_report", "REPORT_ADMIN", "USER"),
+    ("u_ivan", "ra_users", "USER_ADMIN", "USER"),  # no targets: org-wide
+    ("u_judy", "ra_apps", "APP_ADMIN", "USER"),  # limited to two apps
+    ("u_alice", "ra_custom", "CUSTOM", "USER"),  # limited by its resource set
 ]
 GROUP_ROLES = [("g_admins", "ra_helpdesk", "HELP_DESK_ADMIN")]
+# Role targets (the contract of issue 24): principal type, principal, assignment, role
+# type, target type, target id, catalog app name. The group's HELP_DESK_ADMIN assignment
+# is limited to Engineering; u_judy's APP_ADMIN to the Wiki instance and every
+# Salesforce instance (Okta names the catalog app when no instance is chosen).
+ROLE_TARGETS = [
+    ("group", "g_admins", "ra_helpdesk", "HELP_DESK_ADMIN", "group", "g_eng", None),
+    ("user", "u_judy", "ra_apps", "APP_ADMIN", "app", "a_wiki", "wiki"),
+    ("user", "u_judy", "ra_apps", "APP_ADMIN", "app", "salesforce", "salesforce"),
+]
+# API tokens: id, user, network (None: absent), _sdc_deleted_at.
+ZONE = {"connection": "ZONE", "include": ["nzo_office"], "exclude": []}
+API_TOKENS: list[tuple[Any, ...]] = [
+    ("t_alice_zone", "u_alice", ZONE, None),  # restricted, ACTIVE user: nothing
+    ("t_alice_any", "u_alice", {"connection": "ANYWHERE"}, None),
+    ("t_bob", "u_bob", None, None),  # no network object: anywhere
+    ("t_carol", "u_carol", ZONE, None),  # SUSPENDED user
+    ("t_gina", "u_gina", ZONE, None),  # soft-deleted user
+    ("t_hank", "u_hank", {"connection": "ANYWHERE"}, None),  # user gone (hard delete)
+    ("t_revoked", "u_dave", {"connection": "ANYWHERE"}, "2026-06-22T00:00:00Z"),
+]
+# Log streams: id, status, _sdc_deleted_at.
+LOG_STREAMS = [
+    ("ls_on", "ACTIVE", None),
+    ("ls_off", "INACTIVE", None),
+    ("ls_gone", "INACTIVE", "2026-06-22T00:00:00Z"),
+]
+# App features: app, feature, status, deactivate capability. a_wiki deprovisions; a_crm
+# provisions but does not deactivate; a_svc (no users) has none.
+APP_FEATURES = [
+    ("a_wiki", "USER_PROVISIONING", "ENABLED", "ENABLED"),
+    ("a_wiki", "INBOUND_PROVISIONING", "DISABLED", None),
+    ("a_crm", "USER_PROVISIONING", "ENABLED", "DISABLED"),
+]
+# App grants: app, grant, scope, status.
+APP_GRANTS = [
+    ("a_svc", "gr_1", "okta.users.manage", "ACTIVE"),
+    ("a_svc", "gr_2", "okta.groups.manage", "ACTIVE"),
+    ("a_svc", "gr_3", "okta.users.read", "ACTIVE"),
+    ("a_svc2", "gr_4", "okta.users.manage", "REVOKED"),
+    ("a_wiki", "gr_5", "okta.users.manage", "ACTIVE"),  # a web app, not a service app
+]
 USER_FACTORS = [
     # user, factor, type, status
     ("u_alice", "f_1", "webauthn", "ACTIVE"),
@@ -187,6 +234,51 @@ def duckdb_type(prop: dict[str, Any]) -> str:
 
 
 SCHEMAS = {getattr(s, "name"): getattr(s, "schema") for s in STREAM_TYPES}  # noqa: B009
+_TEXT, _TIME, _JSON = (
+    {"type": ["string", "null"]},
+    {"type": ["string", "null"], "format": "date-time"},
+    {"type": ["object", "null"]},
+)
+# The streams of issue 24 other branches declare, in the record contract agreed for
+# them (their keys and fields): the tap's own schema wins once it declares one.
+CONTRACT_SCHEMAS: dict[str, dict[str, Any]] = {
+    "role_targets": {
+        "properties": {
+            **dict.fromkeys(("principal_type", "principal_id", "role_assignment_id"), _TEXT),
+            **dict.fromkeys(("role_type", "target_type", "target_id", "app_name"), _TEXT),
+            "target": _JSON,
+        }
+    },
+    "group_owners": {
+        "properties": {
+            **dict.fromkeys(("group_id", "id", "type", "displayName", "originId"), _TEXT),
+            "originType": _TEXT,
+            "resolved": {"type": ["boolean", "null"]},
+            "lastUpdated": _TIME,
+        }
+    },
+    "app_grants": {
+        "properties": {
+            **dict.fromkeys(("app_id", "id", "clientId", "scopeId", "issuer"), _TEXT),
+            **dict.fromkeys(("status", "source", "userId"), _TEXT),
+            "createdBy": _JSON,
+            **dict.fromkeys(("created", "lastUpdated"), _TIME),
+        }
+    },
+    "app_features": {
+        "properties": {
+            **dict.fromkeys(("app_id", "name", "status", "description"), _TEXT),
+            "capabilities": _JSON,
+        }
+    },
+    "org_settings": {
+        "properties": {
+            **dict.fromkeys(("id", "companyName", "subdomain", "website", "status"), _TEXT),
+            "threat_insight": _JSON,
+            **dict.fromkeys(("created", "lastUpdated"), _TIME),
+        }
+    },
+}
 
 
 @dataclass
@@ -195,9 +287,10 @@ class Warehouse:
     conn: duckdb.DuckDBPyConnection
 
     def table(self, stream: str, rows: list[dict[str, Any]]) -> None:
-        props = SCHEMAS[stream]["properties"]
+        props = (SCHEMAS.get(stream) or CONTRACT_SCHEMAS[stream])["properties"]
         columns = {name.lower(): duckdb_type(prop) for name, prop in props.items()}
         columns |= {"_sdc_extracted_at": "timestamp", "_sdc_batched_at": "timestamp"}
+        columns |= {"_sdc_deleted_at": "timestamp"}
         ddl = ", ".join(f'"{name}" {kind}' for name, kind in columns.items())
         self.conn.execute(f'create table {self.schema}."{stream}" ({ddl})')
         for row in rows:
@@ -212,7 +305,9 @@ class Warehouse:
             self.conn.execute(insert, values)
 
 
-def load_org(conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool) -> None:
+def load_org(
+    conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool, posture: bool = False
+) -> None:
     conn.execute(f"create schema {schema}")
     wh = Warehouse(schema, conn)
     wh.table(
@@ -234,7 +329,17 @@ def load_org(conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool) ->
     wh.table(
         "apps",
         [{"id": a, "label": label, "status": s} for a, label, s in APPS[:2]]
-        + [{"id": "a_old", "label": "Old", "_sdc_deleted_at": "2026-06-21T00:00:00Z"}],
+        + [{"id": "a_old", "label": "Old", "_sdc_deleted_at": "2026-06-21T00:00:00Z"}]
+        + [
+            {
+                "id": a,
+                "label": label,
+                "status": "ACTIVE",
+                "signOnMode": "OPENID_CONNECT",
+                "settings": {"oauthClient": {"application_type": "service"}},
+            }
+            for a, label in SERVICE_APPS
+        ],
     )
     wh.table("group_members", [{"groupId": g, "userId": u} for g, u in GROUP_MEMBERS])
     wh.table("app_groups", [{"appId": a, "id": g, "priority": 0} for a, g in APP_GROUPS])
@@ -250,7 +355,14 @@ def load_org(conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool) ->
         wh.table(
             "user_roles",
             [
-                {"userId": u, "id": r, "type": t, "label": t.title(), "assignmentType": k}
+                {
+                    "userId": u,
+                    "id": r,
+                    "type": t,
+                    "label": t.title(),
+                    "assignmentType": k,
+                    **({"role": "cr_1", "resource-set": "rs_1"} if t == "CUSTOM" else {}),
+                }
                 for u, r, t, k in USER_ROLES
             ],
         )
@@ -273,6 +385,84 @@ def load_org(conn: duckdb.DuckDBPyConnection, schema: str, *, security: bool) ->
         )
         wh.table("custom_roles", ())
         wh.table("resource_sets", ())
+    if posture:
+        load_posture(wh)
+
+
+def load_posture(wh: Warehouse) -> None:
+    """The posture streams of issue 24 (api_tokens, log_streams, and the contract's)."""
+    keys = ("principal_type", "principal_id", "role_assignment_id", "role_type")
+    wh.table(
+        "role_targets",
+        [
+            {
+                **dict(zip(keys, row[:4], strict=True)),
+                "target_type": kind,
+                "target_id": oid,
+                "app_name": app_name,
+                "target": {"id": oid} if kind == "group" else {"name": app_name, "id": oid},
+            }
+            for *row, kind, oid, app_name in ROLE_TARGETS
+        ],
+    )
+    wh.table(
+        "api_tokens",
+        [
+            {"id": t, "name": f"token {t}", "userId": u, "network": n, "_sdc_deleted_at": d}
+            | {"created": "2026-03-01T00:00:00Z"}
+            for t, u, n, d in API_TOKENS
+        ],
+    )
+    wh.table(
+        "log_streams",
+        [
+            {"id": i, "name": f"SIEM {i}", "status": st, "lastUpdated": "2026-06-02T00:00:00Z"}
+            | {"_sdc_deleted_at": d}
+            for i, st, d in LOG_STREAMS
+        ],
+    )
+    wh.table(
+        "app_features",
+        [
+            {
+                "app_id": a,
+                "name": n,
+                "status": st,
+                "capabilities": {"update": {"lifecycleDeactivate": {"status": deactivate}}}
+                if deactivate
+                else None,
+            }
+            for a, n, st, deactivate in APP_FEATURES
+        ],
+    )
+    wh.table(
+        "app_grants",
+        [
+            {
+                "app_id": a,
+                "id": g,
+                "scopeId": scope,
+                "status": st,
+                "issuer": "https://acme.okta.com",
+                "source": "ADMIN",
+                "createdBy": {"id": "u_alice", "type": "User"},
+                "created": "2026-04-01T00:00:00Z",
+            }
+            for a, g, scope, st in APP_GRANTS
+        ],
+    )
+    wh.table(
+        "group_owners",
+        [
+            {"group_id": "g_eng", "id": "u_alice", "type": "USER", "resolved": True},
+            {"group_id": "g_admins", "id": "g_eng", "type": "GROUP", "resolved": True},
+            {"group_id": "g_gone", "id": "u_alice", "type": "USER"},  # a deleted group's
+        ],
+    )
+    wh.table(
+        "org_settings",
+        [{"id": "00o_acme", "companyName": "Acme", "threat_insight": {"action": "audit"}}],
+    )
 
 
 def write_profile(workdir: Path, path: Path) -> Path:
@@ -302,7 +492,7 @@ def dbt_args(
         "--partial-parse" if partial_parse else "--no-partial-parse",
         "--quiet",
         "--vars",
-        json.dumps({"okta_now": NOW, "okta_union_schemas": [FULL, CORE]}),
+        json.dumps({"okta_now": NOW, "okta_union_schemas": [FULL, LEGACY, CORE]}),
     ]
 
 
@@ -327,9 +517,9 @@ def manifest(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFa
 def dbt_build(manifest: Manifest, path: Path, workdir: Path, command: str = "build") -> None:
     """``dbt build`` (models, then their data tests) on the DuckDB file; fails on any failure."""
     profiles = write_profile(workdir, path)
-    # The marts and what they read (the staging models of the other opt-in streams
-    # are built by the end-to-end tests), with their data tests.
-    args = [*dbt_args(command, workdir, profiles), "--select", "+path:models/marts"]
+    # The marts and what they read, and UNREAD (the staging models of the other opt-in
+    # streams are built by the end-to-end tests), with their data tests.
+    args = [*dbt_args(command, workdir, profiles), "--select", "+path:models/marts", *UNREAD]
     result = dbtRunner(manifest=manifest).invoke(args)
     failures = [
         f"{r.node.name}: {r.status} {r.message}"
@@ -338,6 +528,19 @@ def dbt_build(manifest: Manifest, path: Path, workdir: Path, command: str = "bui
     ]
     assert not failures, failures  # a model that failed, or a data test that did
     assert result.success, result.exception
+
+
+# The posture streams' staging models no mart reads: the contract's on fixture rows,
+# the others (empty here: their tables are not loaded) on the simulator's end to end.
+UNREAD = (
+    "stg_okta__group_owners",
+    "stg_okta__org_settings",
+    *(
+        f"stg_okta__{s}"
+        for s in ("event_hooks", "inline_hooks", "domains", "behaviors", "agent_pools")
+    ),
+    "stg_okta__profile_mappings",
+)
 
 
 @dataclass
@@ -352,7 +555,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, manifest: Manifest) -> Itera
     workdir = tmp_path_factory.mktemp("transform")
     path = workdir / "warehouse.duckdb"
     with duckdb.connect(str(path)) as conn:
-        load_org(conn, FULL, security=True)
+        load_org(conn, FULL, security=True, posture=True)
+        load_org(conn, LEGACY, security=True)
         load_org(conn, CORE, security=False)
     dbt_build(manifest, path, workdir)
     # dbt-duckdb keeps its connection open in this process: open the file the same way.
@@ -360,11 +564,13 @@ def built(tmp_path_factory: pytest.TempPathFactory, manifest: Manifest) -> Itera
         yield Built(workdir, workdir / "profiles", conn)
 
 
-def rows(conn: duckdb.DuckDBPyConnection, query: str) -> set[tuple[Any, ...]]:
+def rows(
+    conn: duckdb.DuckDBPyConnection, query: str, params: Sequence[Any] = ()
+) -> set[tuple[Any, ...]]:
     """The rows of a query, lists (DuckDB arrays) as tuples so rows can be compared as sets."""
     return {
         tuple(tuple(v) if isinstance(v, list) else v for v in r)
-        for r in conn.execute(query).fetchall()
+        for r in conn.execute(query, list(params)).fetchall()
     }
 
 
@@ -394,13 +600,42 @@ def test_admin_access_direct_and_through_groups(built: Built) -> None:
     got = rows(
         built.conn,
         "select user_id, role_assignment_id, role_type, via_group_id, has_mfa,"
-        " has_phishing_resistant_mfa from okta_models.okta_admin_access",
+        " has_phishing_resistant_mfa from okta_models.okta_admin_access"
+        " where source_relation = 'okta'",
     )
     assert got == {
         ("u_alice", "ra_super", "SUPER_ADMIN", None, True, True),
+        ("u_alice", "ra_custom", "CUSTOM", None, True, True),
         # Once, through the group, though user_roles lists it as well.
         ("u_bob", "ra_helpdesk", "HELP_DESK_ADMIN", "g_admins", True, False),
         ("u_dave", "ra_report", "REPORT_ADMIN", None, True, True),  # FastPass
+        ("u_ivan", "ra_users", "USER_ADMIN", None, False, False),
+        ("u_judy", "ra_apps", "APP_ADMIN", None, False, False),
+    }
+
+
+def test_admin_scope_from_role_targets(built: Built) -> None:
+    query = (
+        "select role_assignment_id, scope, targeted_group_ids, targeted_app_ids"
+        " from okta_models.okta_admin_access where source_relation = ?"
+    )
+    empty: tuple[str, ...] = ()
+    always = {
+        ("ra_super", "org", empty, empty),  # a type Okta never limits
+        ("ra_report", "org", empty, empty),
+        ("ra_custom", "resource_set", empty, empty),  # its resource set limits it
+    }
+    # role_targets loaded: targets where it has rows, org-wide where it has none.
+    assert rows(built.conn, query, [FULL]) == always | {
+        ("ra_helpdesk", "targeted", ("g_eng",), empty),  # the group's assignment
+        ("ra_users", "org", empty, empty),
+        ("ra_apps", "targeted", empty, ("a_wiki", "salesforce")),
+    }
+    # Not loaded: what Okta can limit is unknown, not org-wide; the lists are null.
+    assert rows(built.conn, query, [LEGACY]) == always | {
+        ("ra_helpdesk", "unknown", None, None),
+        ("ra_users", "unknown", None, None),
+        ("ra_apps", "unknown", None, None),
     }
 
 
@@ -418,21 +653,157 @@ def test_user_mfa_counts_active_factors_only(built: Built) -> None:
     }
 
 
-def test_findings(built: Built) -> None:
-    got = rows(
+ACCESS_FINDINGS = {
+    ("suspended_with_app_access", "u_carol", "a_wiki"),
+    ("deprovisioned_with_app_access", "u_dave", "a_crm"),
+    # Last sign-in 2026-01-02, more than 90 days before 2026-06-30.
+    ("dormant_with_app_access", "u_bob", "a_wiki"),
+    ("dormant_with_app_access", "u_bob", "a_crm"),
+    ("never_signed_in_with_app_access", "u_erin", "a_crm"),
+    ("admin_without_phishing_resistant_mfa", "u_bob", "ra_helpdesk"),
+    ("admin_without_mfa", "u_ivan", "ra_users"),
+    ("admin_without_phishing_resistant_mfa", "u_ivan", "ra_users"),
+    ("admin_without_mfa", "u_judy", "ra_apps"),
+    ("admin_without_phishing_resistant_mfa", "u_judy", "ra_apps"),
+}
+
+
+def findings_of(built: Built, org: str) -> set[tuple[Any, ...]]:
+    return rows(
         built.conn,
         "select finding, user_id, object_id from okta_models.okta_access_findings"
-        " where source_relation = 'okta'",
+        " where source_relation = ?",
+        [org],
+    )
+
+
+def test_findings(built: Built) -> None:
+    assert findings_of(built, FULL) == ACCESS_FINDINGS | {
+        # A token is a finding when its user is not ACTIVE, or gone (soft or hard).
+        ("api_token_of_inactive_user", "u_carol", "t_carol"),
+        ("api_token_of_inactive_user", "u_gina", "t_gina"),
+        ("api_token_of_inactive_user", "u_hank", "t_hank"),
+        # ... and when it is accepted from anywhere (ANYWHERE, or no network object).
+        ("api_token_without_network_restriction", "u_alice", "t_alice_any"),
+        ("api_token_without_network_restriction", "u_bob", "t_bob"),
+        ("api_token_without_network_restriction", "u_hank", "t_hank"),
+        # CRM provisions but does not deactivate; Wiki does; the bots have no users.
+        ("app_without_deprovisioning", None, "a_crm"),
+        ("log_stream_inactive", None, "ls_off"),  # not the deleted one
+        # The ACTIVE manage grants of a service app, not a revoked one or a web app's.
+        ("service_app_with_manage_scopes", None, "a_svc"),
+    }
+
+
+def test_posture_findings_need_their_streams(built: Built) -> None:
+    """Without the posture streams, no posture finding (no app is "without
+    deprovisioning" because app_features was not read)."""
+    assert findings_of(built, LEGACY) == ACCESS_FINDINGS
+    assert findings_of(built, CORE) == {f for f in ACCESS_FINDINGS if not f[0].startswith("admin_")}
+
+
+def test_finding_columns(built: Built) -> None:
+    got = rows(
+        built.conn,
+        "select finding, object_type, object_label, user_status, since::varchar, finding_key"
+        " from okta_models.okta_access_findings where source_relation = 'okta'"
+        " and finding in ('api_token_of_inactive_user', 'log_stream_inactive',"
+        " 'service_app_with_manage_scopes', 'app_without_deprovisioning')",
     )
     assert got == {
-        ("suspended_with_app_access", "u_carol", "a_wiki"),
-        ("deprovisioned_with_app_access", "u_dave", "a_crm"),
-        # Last sign-in 2026-01-02, more than 90 days before 2026-06-30.
-        ("dormant_with_app_access", "u_bob", "a_wiki"),
-        ("dormant_with_app_access", "u_bob", "a_crm"),
-        ("never_signed_in_with_app_access", "u_erin", "a_crm"),
-        ("admin_without_phishing_resistant_mfa", "u_bob", "ra_helpdesk"),
+        # since: when the user's status changed; a deleted user's: unknown.
+        (
+            "api_token_of_inactive_user",
+            "api_token",
+            "token t_carol",
+            "SUSPENDED",
+            "2026-06-10 00:00:00",
+            "okta:api_token_of_inactive_user:u_carol:t_carol",
+        ),
+        (
+            "api_token_of_inactive_user",
+            "api_token",
+            "token t_gina",
+            None,
+            None,
+            "okta:api_token_of_inactive_user:u_gina:t_gina",
+        ),
+        (
+            "api_token_of_inactive_user",
+            "api_token",
+            "token t_hank",
+            None,
+            None,
+            "okta:api_token_of_inactive_user:u_hank:t_hank",
+        ),
+        (
+            "log_stream_inactive",
+            "log_stream",
+            "SIEM ls_off",
+            None,
+            "2026-06-02 00:00:00",
+            "okta:log_stream_inactive::ls_off",
+        ),
+        (
+            "service_app_with_manage_scopes",
+            "app",
+            "Sync bot",
+            None,
+            "2026-04-01 00:00:00",
+            "okta:service_app_with_manage_scopes::a_svc",
+        ),
+        (
+            "app_without_deprovisioning",
+            "app",
+            "CRM",
+            None,
+            None,
+            "okta:app_without_deprovisioning::a_crm",
+        ),
     }
+
+
+def test_contract_staging(built: Built) -> None:
+    """The staging of the streams issue 24's contract fixes, on rows in its shape."""
+    owners = rows(
+        built.conn,
+        "select group_id, owner_id, owner_type, resolved from okta_models.stg_okta__group_owners"
+        " where source_relation = 'okta'",
+    )
+    assert owners == {("g_eng", "u_alice", "USER", True), ("g_admins", "g_eng", "GROUP", True)}
+    org = rows(
+        built.conn,
+        "select source_relation, org_id, company_name, threat_insight_action"
+        " from okta_models.stg_okta__org_settings",
+    )
+    assert org == {("okta", "00o_acme", "Acme", "audit")}
+    grants = rows(
+        built.conn,
+        "select grant_id, scope_id, grant_status, grant_source, created_by_id"
+        " from okta_models.stg_okta__app_grants where app_id = 'a_svc'",
+    )
+    assert grants == {
+        ("gr_1", "okta.users.manage", "ACTIVE", "ADMIN", "u_alice"),
+        ("gr_2", "okta.groups.manage", "ACTIVE", "ADMIN", "u_alice"),
+        ("gr_3", "okta.users.read", "ACTIVE", "ADMIN", "u_alice"),
+    }
+    features = rows(
+        built.conn,
+        "select app_id, feature_name, feature_status, deactivate_users_status"
+        " from okta_models.stg_okta__app_features",
+    )
+    assert features == {(a, n, st, d) for a, n, st, d in APP_FEATURES}
+    targets = rows(
+        built.conn,
+        "select principal_type, principal_id, role_assignment_id, target_type, target_id,"
+        " app_name from okta_models.stg_okta__role_targets",
+    )
+    assert targets == {(*r[:3], *r[4:]) for r in ROLE_TARGETS}
+    tokens = rows(
+        built.conn,
+        "select api_token_id, network_connection from okta_models.stg_okta__api_tokens",
+    )
+    assert tokens == {(t, n and n["connection"]) for t, _, n, d in API_TOKENS if d is None}
 
 
 def test_access_history_as_of(built: Built, manifest: Manifest) -> None:
@@ -483,7 +854,7 @@ def test_org_without_the_security_streams(built: Built) -> None:
     """The second org (default streams only) has the same core marts and no admin rows."""
 
     def per_org(query: str) -> dict[str, set[tuple[Any, ...]]]:
-        found: dict[str, set[tuple[Any, ...]]] = {FULL: set(), CORE: set()}
+        found: dict[str, set[tuple[Any, ...]]] = {FULL: set(), LEGACY: set(), CORE: set()}
         for row in rows(built.conn, query):
             found[row[0]].add(row[1:])
         return found
@@ -502,5 +873,6 @@ def test_org_without_the_security_streams(built: Built) -> None:
     admins = per_org("select source_relation, user_id from okta_models.okta_admin_access")
     assert admins[CORE] == set()
     assert admins[FULL]
+    assert admins[LEGACY] == admins[FULL]
     mfa = per_org("select source_relation, user_id, has_mfa from okta_models.okta_user_mfa")
     assert {has_mfa for _, has_mfa in mfa[CORE]} == {False}

@@ -112,17 +112,61 @@ def user_mfa(org: Org) -> Rows:
     return rows
 
 
-def admin_access(org: Org) -> Rows:
+# The role types Okta can limit to groups or apps (role targets); the others reach the
+# whole org, or, a custom role, its resource set.
+TARGETABLE_ROLES = frozenset(
+    {"USER_ADMIN", "HELP_DESK_ADMIN", "GROUP_MEMBERSHIP_ADMIN", "APP_ADMIN"}
+)
+#: Role targets: (principal type, principal id, assignment id) -> [(target type, id)].
+Targets = Mapping[tuple[str, str, str], Iterable[tuple[str, str]]]
+
+
+def role_targets(org: Org) -> Targets:
+    """The org's role targets, once the simulator serves the stream ``role_targets``."""
+    raise NotImplementedError(
+        "role_targets landed in the warehouse: tests/transform_truth.role_targets must read"
+        " the simulator's role targets for okta_admin_access.scope"
+    )
+
+
+def _scope(stored: Mapping[str, Any], targets: list[tuple[str, str]] | None) -> dict[str, Any]:
+    """``scope`` and the target lists; ``targets`` None: role_targets not loaded."""
+    if targets:
+        scope = "targeted"
+    elif stored["type"] == "CUSTOM":
+        scope = "resource_set"
+    elif stored["type"] not in TARGETABLE_ROLES or targets is not None:
+        scope = "org"
+    else:
+        scope = "unknown"
+    lists = {
+        f"targeted_{kind}_ids": None
+        if scope == "unknown"
+        else tuple(sorted({t for k, t in targets or () if k == kind}))
+        for kind in ("group", "app")
+    }
+    return {"scope": scope, **lists}
+
+
+def admin_access(org: Org, targets: Targets | None = None) -> Rows:
     """``okta_admin_access``: each role assignment a user holds, keyed (user, role
-    assignment, group it comes through or None for a direct one)."""
+    assignment, group it comes through or None for a direct one). ``targets`` None:
+    role_targets was not loaded, so a role Okta can limit has scope unknown."""
     mfa = user_mfa(org)
     rows: Rows = {}
+
+    def targets_of(principal: tuple[str, str], assignment: str) -> list[tuple[str, str]] | None:
+        if targets is None:
+            return None
+        return list(targets.get((*principal, assignment), ()))
 
     def add(uid: str, stored: Mapping[str, Any], via: str | None) -> None:
         if uid not in org.users:
             return
         custom = stored["type"] == "CUSTOM"
+        principal = ("group", via) if via else ("user", uid)
         rows[(uid, stored["id"], via)] = {
+            **_scope(stored, targets_of(principal, stored["id"])),
             **_user_facts(org, uid),
             "role_type": stored["type"],
             "role_label": stored["label"],
@@ -176,6 +220,27 @@ def findings(
                 out.add(("admin_without_mfa", uid, assignment))
             if not row["has_phishing_resistant_mfa"]:
                 out.add(("admin_without_phishing_resistant_mfa", uid, assignment))
+        out |= posture_findings(org)
+    return out
+
+
+def posture_findings(org: Org) -> set[Key]:
+    """The findings over the posture streams the simulator serves (api_tokens,
+    log_streams), as (finding, user_id, object_id); user_id None for a log stream."""
+    out: set[Key] = set()
+    with org.lock:
+        for token_id, token in org.listed["api_tokens"].items():
+            uid = token.get("userId")
+            user = org.users.get(uid) if uid else None
+            # Not ACTIVE, or deleted: Okta rejects the token but still lists it.
+            if user is None or user["status"] != "ACTIVE":
+                out.add(("api_token_of_inactive_user", uid, token_id))
+            # No network object, or one without a connection, is anywhere.
+            if ((token.get("network") or {}).get("connection") or "ANYWHERE") == "ANYWHERE":
+                out.add(("api_token_without_network_restriction", uid, token_id))
+        for stream_id, stream in org.listed["log_streams"].items():
+            if stream.get("status") != "ACTIVE":
+                out.add(("log_stream_inactive", None, stream_id))
     return out
 
 
@@ -202,6 +267,8 @@ def normalize(column: str, value: Any) -> Any:
     """One mart value as the truth functions write it."""
     if column in ("via_group_ids", "active_factor_types"):
         return id_list(value)
+    if column in ("targeted_group_ids", "targeted_app_ids"):
+        return None if value is None else id_list(value)
     if column in ("last_login", "valid_from", "valid_to", "since"):
         return parse_time(value)
     if column.startswith(("has_", "assigned_")) and value is not None:

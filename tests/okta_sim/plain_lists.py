@@ -110,23 +110,37 @@ def api_token_obj(org: Org, token_id: str, fields: dict[str, Any]) -> dict[str, 
 
 
 def generate_api_tokens(org: Org, rng: random.Random, now_s: int) -> dict[str, dict[str, Any]]:
-    """One to three active tokens per admin, created in the last year."""
+    """One to three active tokens per admin, created in the last year, some limited to a
+    network zone; and one of a former admin since deactivated: Okta rejects it while
+    its user is not ACTIVE, but keeps listing it (it works again on reactivation)."""
     tokens: dict[str, dict[str, Any]] = {}
+    zones = sorted(org.zones)
+
+    def add(user_id: str) -> None:
+        token_id = "00T" + _chars(rng, 17)
+        created = now_s - rng.randint(2 * DAY, 365 * DAY)
+        fields: dict[str, Any] = {
+            "name": f"{rng.choice(_TOKEN_NAMES)} {rng.randint(1, 9)}",
+            "userId": user_id,
+            "tokenWindow": rng.choice(_TOKEN_WINDOWS),
+            "created": _fmt(created),
+            "lastUpdated": _fmt(rng.randint(created, now_s - DAY)),
+            "expiresAt": _fmt(now_s + rng.randint(DAY, 30 * DAY)),
+        }
+        if rng.random() < 0.6:
+            fields["network"] = {"connection": "ANYWHERE"}
+        elif zones and rng.random() < 0.5:
+            # Only from one zone (Okta's ApiToken network condition); otherwise no
+            # network object at all, which Okta treats as anywhere.
+            fields["network"] = {"connection": "ZONE", "include": [rng.choice(zones)]}
+        tokens[token_id] = api_token_obj(org, token_id, fields)
+
     for admin in org.admin_ids:
         for _ in range(rng.randint(1, 3)):
-            token_id = "00T" + _chars(rng, 17)
-            created = now_s - rng.randint(2 * DAY, 365 * DAY)
-            fields: dict[str, Any] = {
-                "name": f"{rng.choice(_TOKEN_NAMES)} {rng.randint(1, 9)}",
-                "userId": admin,
-                "tokenWindow": rng.choice(_TOKEN_WINDOWS),
-                "created": _fmt(created),
-                "lastUpdated": _fmt(rng.randint(created, now_s - DAY)),
-                "expiresAt": _fmt(now_s + rng.randint(DAY, 30 * DAY)),
-            }
-            if rng.random() < 0.6:
-                fields["network"] = {"connection": "ANYWHERE"}
-            tokens[token_id] = api_token_obj(org, token_id, fields)
+            add(admin)
+    former = sorted(uid for uid, u in org.users.items() if u["status"] == "DEPROVISIONED")
+    if former:
+        add(rng.choice(former))
     return tokens
 
 

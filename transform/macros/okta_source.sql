@@ -58,3 +58,22 @@
     {{ parts | join('\nunion all\n') }}
   {%- endif -%}
 {%- endmacro %}
+
+{#- A SQL condition on a source_relation column: true for the schemas (orgs) where the
+    tap loaded `table`, false elsewhere. For a model that must tell "no rows" from "not
+    loaded" (okta_admin_access.scope: no role targets means org-wide only when
+    role_targets was read). -#}
+{% macro okta_loaded(table, column='source_relation') -%}
+  {%- set mode = var('okta_security_streams', 'auto') | string | lower -%}
+  {%- set loaded = [] -%}
+  {%- if execute and not (okta_is_optional(table) and mode == 'false') -%}
+    {%- for schema in okta_schemas() -%}
+      {%- if adapter.get_relation(database=target.database, schema=schema, identifier=table) is not none -%}
+        {%- do loaded.append("'" ~ schema ~ "'") -%}
+      {%- endif -%}
+    {%- endfor -%}
+  {%- endif -%}
+  {%- if loaded | length == 0 -%} (1 = 0)
+  {%- else -%} ({{ column }} in ({{ loaded | join(', ') }}))
+  {%- endif -%}
+{%- endmacro %}

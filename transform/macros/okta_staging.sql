@@ -58,3 +58,21 @@ where deleted_at is null
     ('lastUpdated', 'last_updated', 'timestamp'),
 ]) }}
 {%- endmacro %}
+
+{#- event_hooks and inline_hooks: their own columns, the channel, and where it calls
+    (channel_uri) and how (channel_type). -#}
+{% macro okta_stg_hook(table, columns) -%}
+with live as (
+{{ okta_stg_live(table, columns + [
+    ('channel', 'channel', 'json'),
+    ('created', 'created', 'timestamp'),
+    ('lastUpdated', 'last_updated', 'timestamp'),
+]) }}
+)
+
+select
+    live.*,
+    {{ okta_json_text('channel', 'type') }} as channel_type,
+    {{ okta_json_text('channel', 'config', 'uri') }} as channel_uri
+from live
+{%- endmacro %}

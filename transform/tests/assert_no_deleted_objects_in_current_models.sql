@@ -1,5 +1,6 @@
 -- No user, app or group the tap's tables mark deleted (_sdc_deleted_at) appears in a
--- current model: the staging models keep live rows only, and the marts read nothing else.
+-- current model: the staging models keep live rows only, and the marts read nothing else
+-- (but for a token's user).
 with deleted as (
     {{ okta_source('users', [('id', 'object_id', 'text'), ('_sdc_deleted_at', 'deleted_at', 'timestamp')]) }}
     union all
@@ -18,7 +19,9 @@ used as (
     union all select source_relation, user_id, 'okta_admin_access' from {{ ref('okta_admin_access') }}
     union all select source_relation, via_group_id, 'okta_admin_access' from {{ ref('okta_admin_access') }} where via_group_id is not null
     union all select source_relation, user_id, 'okta_user_mfa' from {{ ref('okta_user_mfa') }}
-    union all select source_relation, user_id, 'okta_access_findings' from {{ ref('okta_access_findings') }}
+    -- An API token finding names the token's user, deleted or not (a deleted user's
+    -- token is one of the findings).
+    union all select source_relation, user_id, 'okta_access_findings' from {{ ref('okta_access_findings') }} where object_type <> 'api_token'
     union all select source_relation, object_id, 'okta_access_findings' from {{ ref('okta_access_findings') }}
 )
 
