@@ -52,7 +52,12 @@ def gone(run: TapRun, stream: str, key: str) -> list[tuple[str, str]]:
 def test_the_org_has_findings_to_find(sim: OktaSimulator) -> None:
     """Some service app holds a manage scope; some app pushes users but never
     deactivates them."""
-    scopes = {g["scopeId"] for gs in sim.org.app_posture.grants.values() for g in gs.values()}
+    service = {
+        a
+        for a in sim.org.app_posture.grants
+        if app_posture.application_type(sim.org, a) == "service"
+    }
+    scopes = {g["scopeId"] for a in service for g in sim.org.app_posture.grants[a].values()}
     assert {s for s in scopes if s.startswith("okta.") and s.endswith(".manage")}
     deactivate = [
         f["capabilities"]["update"]["lifecycleDeactivate"]["status"]

@@ -12,12 +12,14 @@ the same plain values, so the comparison is exact on DuckDB and PostgreSQL alike
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from tests.okta_sim import Org
+from tests.okta_sim.app_posture import application_type
 from tests.okta_sim.assignments import DIRECT
 from tests.okta_sim.security_data import FACTOR_KINDS
 
@@ -122,11 +124,16 @@ Targets = Mapping[tuple[str, str, str], Iterable[tuple[str, str]]]
 
 
 def role_targets(org: Org) -> Targets:
-    """The org's role targets, once the simulator serves the stream ``role_targets``."""
-    raise NotImplementedError(
-        "role_targets landed in the warehouse: tests/transform_truth.role_targets must read"
-        " the simulator's role targets for okta_admin_access.scope"
-    )
+    """The org's role targets as the stream ``role_targets`` serves them: a group by
+    its id, an app by its instance id or its catalog name."""
+    with org.lock:
+        return {
+            key: [
+                *(("group", g) for g in targets["groups"]),
+                *(("app", a) for a in targets["apps"]),
+            ]
+            for key, targets in org.role_targets.items()
+        }
 
 
 def _scope(stored: Mapping[str, Any], targets: list[tuple[str, str]] | None) -> dict[str, Any]:
@@ -225,8 +232,9 @@ def findings(
 
 
 def posture_findings(org: Org) -> set[Key]:
-    """The findings over the posture streams the simulator serves (api_tokens,
-    log_streams), as (finding, user_id, object_id); user_id None for a log stream."""
+    """The findings over the posture streams (api_tokens, log_streams, app_grants,
+    app_features), as (finding, user_id, object_id); user_id None for a finding about
+    an object alone (a log stream, an app)."""
     out: set[Key] = set()
     with org.lock:
         for token_id, token in org.listed["api_tokens"].items():
@@ -241,6 +249,25 @@ def posture_findings(org: Org) -> set[Key]:
         for stream_id, stream in org.listed["log_streams"].items():
             if stream.get("status") != "ACTIVE":
                 out.add(("log_stream_inactive", None, stream_id))
+        posture = org.app_posture
+        for app_id, grants in posture.grants.items():
+            manage = any(
+                g["status"] == "ACTIVE" and re.fullmatch(r"okta\..*\.manage", g["scopeId"])
+                for g in grants.values()
+            )
+            if manage and app_id in org.apps and application_type(org, app_id) == "service":
+                out.add(("service_app_with_manage_scopes", None, app_id))
+    assigned = {app_id for _uid, app_id in app_access(org)}
+    with org.lock:
+        for app_id in assigned:
+            deprovisions = any(
+                f["name"] == "USER_PROVISIONING"
+                and f["status"] == "ENABLED"
+                and f["capabilities"]["update"]["lifecycleDeactivate"]["status"] == "ENABLED"
+                for f in org.app_posture.features.get(app_id, ())
+            )
+            if org.apps[app_id]["status"] == "ACTIVE" and not deprovisions:
+                out.add(("app_without_deprovisioning", None, app_id))
     return out
 
 

@@ -121,6 +121,24 @@ def is_oauth_app(app: dict[str, Any]) -> bool:
     return app.get("signOnMode") == "OPENID_CONNECT" and catalog_name(app) == "oidc_client"
 
 
+def application_type(org: Org, app_id: str) -> str | None:
+    """An OIDC app's client type (settings.oauthClient.application_type)."""
+    settings = org.apps[app_id].get("settings") or {}
+    return (settings.get("oauthClient") or {}).get("application_type")
+
+
+def make_service_app(app: dict[str, Any]) -> None:
+    """An API Services app: client credentials, no redirect (Okta's client type service)."""
+    client = app["settings"]["oauthClient"]
+    client.update(
+        application_type="service",
+        grant_types=["client_credentials"],
+        response_types=["token"],
+        redirect_uris=[],
+    )
+    app["credentials"]["oauthClient"]["token_endpoint_auth_method"] = "private_key_jwt"
+
+
 def grant_obj(org: Org, app: dict[str, Any], grant_id: str, scope: str, at: int) -> dict[str, Any]:
     """A grant as Okta's ListAppGrantsEx shows one."""
     app_id = app["id"]
@@ -187,6 +205,10 @@ def generate(org: Org, seed: int, now_s: int) -> AppPosture:
         # review looks for.
         if index == 0 or rng.random() < 0.4:
             scopes.append(rng.choice(_MANAGE_SCOPES))
+        if index % 2 == 0:
+            # Every other one (the first too) is a service app, the kind Okta API scopes
+            # are granted to; the rest are web apps, whose manage scope is no finding.
+            make_service_app(app)
         posture.grants[app_id] = {}
         for scope in scopes:
             grant_id = "oag" + _chars(rng, 17)

@@ -99,7 +99,8 @@ findings as (
     where a.app_status = 'ACTIVE'
         and {{ okta_loaded('app_features', 'a.source_relation') }}
         and exists (
-            select 1 from {{ ref('stg_okta__app_users') }} as au
+            -- users who can use it now (okta_app_access: live users, group-derived too)
+            select 1 from app_access as au
             where au.source_relation = a.source_relation and au.app_id = a.app_id
         )
         and not exists (
