@@ -36,17 +36,26 @@ def layout_entries() -> list[str]:
     return entries
 
 
-def ignored_patterns() -> list[str]:
-    lines = (ROOT / ".gitignore").read_text().splitlines()
+def ignored_patterns(folder: Path = ROOT) -> list[str]:
+    lines = (folder / ".gitignore").read_text().splitlines()
     return [line.strip().rstrip("/") for line in lines if line.strip() and line[0] != "#"]
 
 
 def repository_files() -> set[str]:
-    """The files git would track: .gitignore's patterns left out (no git needed)."""
-    ignored = [*ignored_patterns(), ".git"]
+    """The files git would track: the .gitignore patterns left out, the root's and
+    those of a top-level folder (transform/'s: dbt's output) under it (no git needed)."""
+    ignored = {Path(): [*ignored_patterns(), ".git"]} | {
+        f.parent.relative_to(ROOT): ignored_patterns(f.parent) for f in ROOT.glob("*/.gitignore")
+    }
 
     def kept(relative: Path) -> bool:
-        return not any(fnmatch.fnmatchcase(part, p) for part in relative.parts for p in ignored)
+        return not any(
+            fnmatch.fnmatchcase(part, p)
+            for base, patterns in ignored.items()
+            if relative.is_relative_to(base)
+            for part in relative.relative_to(base).parts
+            for p in patterns
+        )
 
     return {
         path.relative_to(ROOT).as_posix()
