@@ -83,6 +83,15 @@ class TapRun:
     def final_state(self) -> dict[str, Any]:
         return self.states[-1] if self.states else {}
 
+    def warning_lines(self) -> list[str]:
+        """WARNING lines, as the in-process run (``WARNING | …``) and the CLI (``<time> |
+        WARNING  | …``) log them."""
+        return [
+            line
+            for line in self.stderr.split("\n")
+            if line.startswith("WARNING") or "| WARNING " in line
+        ]
+
     def error_lines(self) -> list[str]:
         return [line for line in self.stderr.split("\n") if "| ERROR" in line]
 

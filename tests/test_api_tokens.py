@@ -17,7 +17,7 @@ SCOPE = "okta.apiTokens.read"
 
 
 def warnings(run: TapRun) -> list[str]:
-    return [line for line in run.stderr.splitlines() if line.startswith("WARNING")]
+    return run.warning_lines()
 
 
 def test_records_never_carry_a_token_value(sim: OktaSimulator) -> None:

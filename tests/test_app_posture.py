@@ -23,13 +23,7 @@ PER_APP = ("app_grants", "app_features")
 
 
 def warnings(run: TapRun) -> list[str]:
-    """WARNING lines, in the fast tier's format (``WARNING | …``) or the CLI's
-    (``<time> | WARNING  | …``)."""
-    return [
-        line
-        for line in run.stderr.splitlines()
-        if line.startswith("WARNING") or "| WARNING " in line
-    ]
+    return run.warning_lines()
 
 
 def per_app_requests(sim: OktaSimulator, since: int, suffix: str) -> Counter[str]:

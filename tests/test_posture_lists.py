@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tests.harness import API_KEY, TapRun, service_app_config, sync_in_process
+from tests.harness import API_KEY, TapRun, run_tap, service_app_config, sync_in_process
 from tests.okta_sim import ALL_FAMILIES, OktaSimulator
 from tests.okta_sim.oauth import ALL_READ_SCOPES
 from tests.okta_sim.plain_lists import (
@@ -24,6 +24,7 @@ from tests.okta_sim.plain_lists import (
     EVENT_HOOKS,
     INLINE_HOOKS,
     LOG_STREAMS,
+    PLAIN_LISTS,
     PROFILE_MAPPINGS,
     PlainList,
 )
@@ -33,7 +34,7 @@ HOOKS = ("event_hooks", "inline_hooks")
 
 
 def warnings(run: TapRun) -> list[str]:
-    return [line for line in run.stderr.splitlines() if line.startswith("WARNING")]
+    return run.warning_lines()
 
 
 def hook_secrets(sim: OktaSimulator, stream: str) -> set[str]:
@@ -118,6 +119,30 @@ def test_a_service_app_not_granted_the_scope_skips_it_with_one_warning(
     assert entry.scope in warning
     assert run.records("trusted_origins")
     assert not run.records(entry.stream)
+
+
+@pytest.mark.cli
+@pytest.mark.parametrize("missing", ["scope", "feature"])
+def test_the_cli_skips_every_list_it_cannot_read_with_one_warning_each(
+    sim: OktaSimulator, missing: str
+) -> None:
+    """The tap's process, every plain posture list selected (api_tokens too): each
+    refused scope, or each feature the org lacks, is one WARNING; the rest lands."""
+    if missing == "scope":
+        scopes = ALL_READ_SCOPES - {e.scope for e in PLAIN_LISTS}
+        config = service_app_config(sim, sim.org.register_service_app(scopes=scopes))
+    else:
+        sim.org.disabled_features.update(e.family for e in PLAIN_LISTS)
+        config = {"org_url": sim.base_url, "api_key": API_KEY}
+    run = run_tap(config, streams=(*(e.stream for e in PLAIN_LISTS), "trusted_origins"))
+    assert run.returncode == 0, run.stderr[-3000:]
+    said = warnings(run)
+    assert len(said) == len(PLAIN_LISTS), said
+    for entry in PLAIN_LISTS:
+        [warning] = [w for w in said if f"'{entry.stream}'" in w]
+        assert (entry.scope if missing == "scope" else "not available on this org") in warning
+        assert not run.records(entry.stream)
+    assert run.records("trusted_origins")
 
 
 @pytest.mark.parametrize("refused", [LISTS[0], LISTS[-1]], ids=lambda e: e.stream)

@@ -27,12 +27,7 @@ ROLES = re.compile(r"^/api/v1/(users|groups)/[^/]+/roles$")
 
 
 def warnings(run: TapRun) -> list[str]:
-    """WARNING lines, as the in-process run and the CLI (with its time stamp) log them."""
-    return [
-        line
-        for line in run.stderr.splitlines()
-        if line.startswith("WARNING") or "| WARNING " in line
-    ]
+    return run.warning_lines()
 
 
 def keys(run: TapRun, *, deleted: bool = False) -> set[tuple[str, ...]]:

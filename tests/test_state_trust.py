@@ -58,7 +58,7 @@ def config_for(url: str, **settings: Any) -> dict[str, Any]:
 
 
 def warnings(run: TapRun) -> list[str]:
-    return [line for line in run.stderr.splitlines() if line.startswith("WARNING")]
+    return run.warning_lines()
 
 
 # --- the org --------------------------------------------------------------------------
