@@ -59,7 +59,14 @@ def _shown(value: t.Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _safe(name: str) -> str:
+    """A state key as one line can show it: a name with a line break, another control
+    or a non-ASCII character in JSON's escapes (the key comes from an edited state)."""
+    return name if name.isascii() and name.isprintable() else json.dumps(name)[1:-1]
+
+
 def _fail(stream: str, key: str, value: t.Any, expected: str) -> t.NoReturn:
+    stream, key = _safe(stream), _safe(key)
     raise StateError(
         f"State: bookmarks.{stream}.{key} of stream '{stream}' is {_shown(value)}, not "
         f"{expected}; the state was edited or not written by this tap. {WAY_OUT}"
@@ -86,6 +93,7 @@ def _logs_link(stream: str, key: str, value: t.Any, org: OrgURL | None, what: st
     foreign = bool(parts.netloc) and (org is None or not org.owns(value))
     if foreign or parts.path != LOGS_PATH:
         where = f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path
+        stream, key = _safe(stream), _safe(key)
         raise StateError(
             f"State: bookmarks.{stream}.{key} ({what} of stream '{stream}') points at "
             f"{_shown(where)}, not at this org's System Log ({LOGS_PATH}); the state was "
@@ -171,7 +179,8 @@ def check_shape(state: t.Any, streams: t.Collection[str], org: OrgURL | None) ->
         # Every stream's, even one the tap does not have: the SDK copies them all.
         if not isinstance(stream_state, dict):
             raise StateError(
-                f"State: bookmarks.{stream} of stream '{stream}' is {_shown(stream_state)}, "
+                f"State: bookmarks.{_safe(stream)} of stream '{_safe(stream)}' is "
+                f"{_shown(stream_state)}, "
                 f"not an object. {WAY_OUT}"
             )
         if stream in streams:

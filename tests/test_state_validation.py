@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, event, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from tap_okta.retry import TIME_SCALE_ENV
@@ -277,6 +277,9 @@ def test_any_malformed_state_runs_or_ends_in_one_line(
 
 @settings(max_examples=examples(30), deadline=None)
 @given(state=st.dictionaries(st.sampled_from(["bookmarks", "okta_org", "other"]), JSON_VALUES))
+# A stream name with a line break once made the message two lines (hypothesis found it).
+@example(state={"bookmarks": {"\n": None}})
+@example(state={"bookmarks": {"users": {"a\u0085b": "x"}}})
 def test_any_state_shape_loads_or_is_one_line(state: dict[str, Any]) -> None:
     """Loading alone (no network): a StateError of one line, or a tap."""
     try:
