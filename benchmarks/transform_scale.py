@@ -47,10 +47,10 @@ COPIES = 100
 SCHEMA = "okta"
 GOAL_SECONDS = 120
 GOAL_GIB = 4.0
-# Okta ids (00u..., 0oa..., 00g..., irb..., cr0...: 20 characters) and UUIDs.
-ID_PATTERN = (
-    r"\b([0-9a-z]{3}[A-Za-z0-9]{17}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
-)
+# Okta ids (00u..., 0oa..., 00g..., irb..., 00T..., OcD...: 20 characters) and UUIDs.
+ID_PATTERN = r"\b([0-9A-Za-z]{20}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})\b"
+# One row per org: the copies are slices of one org, so it is copied once.
+ONE_PER_ORG = frozenset({"org_settings"})
 EXTRACTORS = ("tap-okta", "tap-okta--security")
 PLUGINS = (("extractors", "tap-okta"), ("loaders", "target-duckdb"))
 
@@ -110,9 +110,10 @@ def scale(seed_path: Path, path: Path, copies: int) -> dict[str, int]:
                     exprs.append(f"({rewritten})::{kind} as {col}")
                 else:
                     exprs.append(col)
+            times = 1 if table in ONE_PER_ORG else copies
             conn.execute(
                 f'create table {SCHEMA}."{table}" as select {", ".join(exprs)}'  # noqa: S608
-                f' from seed.{SCHEMA}."{table}", range({copies}) c(i)'
+                f' from seed.{SCHEMA}."{table}", range({times}) c(i)'
             )
             counts[table] = conn.execute(f'select count(*) from {SCHEMA}."{table}"').fetchone()[0]  # noqa: S608
         conn.execute("detach seed")
