@@ -161,6 +161,7 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
         self._probe: str | None = None
         self._untried: tuple[str, ...] = ()
         self._probed = False
+        self._refused_one = False  # a probe was refused
         self._refused = ""  # the whole set Okta refused, for the error if none is granted
 
     # --- the token request -------------------------------------------------
@@ -268,10 +269,9 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 if self._probe is not None:
                     self._optional_scopes += (self._probe,)
                     self._probe = None
-                if self._untried:
+                if self._untried and self._next_probe():
                     register_secret(str(body["access_token"]))
                     granted = body  # the token to keep should no later probe be granted
-                    self._next_probe()
                     continue
                 self._accept_token(body)
                 return
@@ -287,8 +287,8 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
             if error == "invalid_scope" and self._probe is not None:
                 logger.info("Okta refused the optional scope %s.", self._probe)
                 self._probe = None
-                if self._untried:
-                    self._next_probe()
+                self._refused_one = True
+                if self._untried and self._next_probe():
                     continue
                 if granted is None:  # none granted, and none is required
                     raise self._token_error(response.status_code, error, description)
@@ -306,9 +306,10 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 self._probed = True
                 self._refused = self.oauth_scopes
                 self._untried, self._optional_scopes = self._optional_scopes, ()
-                if not self._required_scopes:
-                    self._next_probe()
-                # else the required ones alone first: refused, that is the error
+                # The required ones alone first (refused: that is the error); with none
+                # required, the first optional one.
+                if not self._required_scopes and not self._next_probe():
+                    raise self._token_error(response.status_code, error, description)
                 continue
             if error == "invalid_client" and _clock_related(description) and not (clock_retry_done):
                 # The assertion is re-signed with Okta's clock, now known from Date.
@@ -316,10 +317,16 @@ class OktaServiceAppAuthenticator(OAuthAuthenticator):
                 continue
             raise self._token_error(response.status_code, error, description)
 
-    def _next_probe(self) -> None:
-        """The next optional scope to try (none left: ask for those granted)."""
-        if self._untried:
-            self._probe, self._untried = self._untried[0], self._untried[1:]
+    def _next_probe(self) -> bool:
+        """Take the next optional scope to try; False when none is worth asking for:
+        the last one, when Okta granted every other, is the one it refused."""
+        if len(self._untried) == 1 and not self._refused_one:
+            logger.info("Okta refused the optional scope %s.", self._untried[0])
+            self._untried = ()
+        if not self._untried:
+            return False
+        self._probe, self._untried = self._untried[0], self._untried[1:]
+        return True
 
     def _back_off(self, failures: int, what: str, *, reached: bool) -> None:
         if self._backoff.gives_up(failures, reached=reached):
