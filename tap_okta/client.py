@@ -818,3 +818,13 @@ class OktaStream(RESTStream["SplitResult"]):
                     "last saved state."
                 )
         return items
+
+
+class ObjectLookup(OktaStream, internal=True):
+    """One object a stream asks for beside its records (no paging, no ``limit``, no
+    keys): named after that stream, so its errors name it. Read with ``listing()``."""
+
+    primary_keys = ()
+    single_object = True
+    takes_limit = False
+    schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}

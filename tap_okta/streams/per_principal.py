@@ -40,7 +40,7 @@ from tap_okta.changes import (
     Target,
     Window,
 )
-from tap_okta.client import OktaStream, listing
+from tap_okta.client import ObjectLookup, OktaStream, listing
 from tap_okta.errors import OktaAPIError
 from tap_okta.polling import LOGS_SCOPE
 from tap_okta.run import RoleAssignment
@@ -452,16 +452,12 @@ class AppGrantsStream(AppFanOutStream):
     change_events = (*APP_GRANT_EVENTS, APP_UPDATED, APP_DELETED)
 
 
-class ProvisioningConnection(OktaStream, internal=True):
+class ProvisioningConnection(ObjectLookup, internal=True):
     """``/api/v1/apps/{app_id}/connections/default``: one app's provisioning connection."""
 
     name = "app_features"
     path = "/api/v1/apps/{app_id}/connections/default"
-    primary_keys = ()
     oauth_scope = APPS_SCOPE
-    single_object = True
-    takes_limit = False
-    schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}
 
 
 class AppFeaturesStream(AppFanOutStream):

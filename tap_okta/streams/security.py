@@ -11,7 +11,7 @@ import typing as t
 from typing_extensions import override
 
 from tap_okta import security_schemas as schemas
-from tap_okta.client import OktaStream, listing
+from tap_okta.client import ObjectLookup, OktaStream, listing
 from tap_okta.errors import OktaAPIError
 from tap_okta.redact import blank_client_secret
 from tap_okta.streams.snapshot import SnapshotStream
@@ -268,16 +268,12 @@ class ProfileMappingsStream(SnapshotStream):
 THREAT_INSIGHT_SCOPE = "okta.threatInsights.read"
 
 
-class ThreatInsightLookup(OktaStream, internal=True):
+class ThreatInsightLookup(ObjectLookup, internal=True):
     """``/api/v1/threats/configuration``: the org's ThreatInsight configuration."""
 
     name = "org_settings"
     path = "/api/v1/threats/configuration"
-    primary_keys = ()
     oauth_scope = THREAT_INSIGHT_SCOPE
-    single_object = True
-    takes_limit = False
-    schema: t.ClassVar[dict[str, t.Any]] = {"type": "object", "properties": {}}
 
 
 class OrgSettingsStream(SnapshotStream):
